@@ -1,0 +1,1 @@
+//! ncg-planner (work in progress).

@@ -1,0 +1,1 @@
+//! neuron-neff (work in progress).

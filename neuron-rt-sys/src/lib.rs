@@ -1,0 +1,1 @@
+//! neuron-rt-sys (work in progress).

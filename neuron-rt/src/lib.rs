@@ -1,0 +1,1 @@
+//! neuron-rt (work in progress).

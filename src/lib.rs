@@ -1,0 +1,2 @@
+//! Support code shared by the workspace's examples, integration tests and benchmarks.
+//! Not published.
