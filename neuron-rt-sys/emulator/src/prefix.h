@@ -1,0 +1,52 @@
+/*
+ * prefix.h: renames every exported libnrt API symbol when NRT_EMU_PREFIX_SYMBOLS is defined.
+ *
+ * The Rust crate links the emulator statically into the same process that may also dlopen a real
+ * libnrt.so.1; with the prefix the emulator's symbols are neuron_rt_emu_<name> and can never
+ * clash. The standalone drop-in library (emulator/Makefile) is built without the macro and exports
+ * the plain nrt_* names. Include this file before any nrt header (emu.h does it first).
+ */
+#ifndef NRTEMU_PREFIX_H
+#define NRTEMU_PREFIX_H
+
+#ifdef NRT_EMU_PREFIX_SYMBOLS
+#define nrt_get_instance_info neuron_rt_emu_nrt_get_instance_info
+#define nrt_init neuron_rt_emu_nrt_init
+#define nrt_close neuron_rt_emu_nrt_close
+#define nrt_get_total_nc_count neuron_rt_emu_nrt_get_total_nc_count
+#define nrt_get_total_vnc_count neuron_rt_emu_nrt_get_total_vnc_count
+#define nrt_get_visible_nc_count neuron_rt_emu_nrt_get_visible_nc_count
+#define nrt_get_visible_vnc_count neuron_rt_emu_nrt_get_visible_vnc_count
+#define nrt_load neuron_rt_emu_nrt_load
+#define nrt_load_collectives neuron_rt_emu_nrt_load_collectives
+#define nrt_unload neuron_rt_emu_nrt_unload
+#define nrt_get_model_nc_count neuron_rt_emu_nrt_get_model_nc_count
+#define nrt_get_model_vnc_count neuron_rt_emu_nrt_get_model_vnc_count
+#define nrt_allocate_tensor_set neuron_rt_emu_nrt_allocate_tensor_set
+#define nrt_destroy_tensor_set neuron_rt_emu_nrt_destroy_tensor_set
+#define nrt_add_tensor_to_tensor_set neuron_rt_emu_nrt_add_tensor_to_tensor_set
+#define nrt_get_tensor_from_tensor_set neuron_rt_emu_nrt_get_tensor_from_tensor_set
+#define nrt_execute neuron_rt_emu_nrt_execute
+#define nrt_execute_repeat neuron_rt_emu_nrt_execute_repeat
+#define nrt_tensor_allocate neuron_rt_emu_nrt_tensor_allocate
+#define nrt_tensor_free neuron_rt_emu_nrt_tensor_free
+#define nrt_tensor_read neuron_rt_emu_nrt_tensor_read
+#define nrt_tensor_write neuron_rt_emu_nrt_tensor_write
+#define nrt_tensor_copy neuron_rt_emu_nrt_tensor_copy
+#define nrt_tensor_get_size neuron_rt_emu_nrt_tensor_get_size
+#define nrt_tensor_memset neuron_rt_emu_nrt_tensor_memset
+#define nrt_tensor_allocate_empty neuron_rt_emu_nrt_tensor_allocate_empty
+#define nrt_tensor_attach_buffer neuron_rt_emu_nrt_tensor_attach_buffer
+#define nrt_tensor_allocate_slice neuron_rt_emu_nrt_tensor_allocate_slice
+#define nrt_tensor_get_va neuron_rt_emu_nrt_tensor_get_va
+#define nrt_get_status_as_str neuron_rt_emu_nrt_get_status_as_str
+#define nrt_get_version neuron_rt_emu_nrt_get_version
+#define nrt_get_model_tensor_info neuron_rt_emu_nrt_get_model_tensor_info
+#define nrt_get_model_instance_count neuron_rt_emu_nrt_get_model_instance_count
+#define nrt_free_model_tensor_info neuron_rt_emu_nrt_free_model_tensor_info
+#define nrt_profile_start neuron_rt_emu_nrt_profile_start
+#define nrt_profile_stop neuron_rt_emu_nrt_profile_stop
+#define nrt_emu_set_option neuron_rt_emu_nrt_emu_set_option
+#endif
+
+#endif

@@ -1,0 +1,22 @@
+/* status.c: nrt_get_status_as_str: the enumerator's name for every NRT_STATUS, never NULL. */
+#include "emu.h"
+
+const char *nrtemu_status_name(NRT_STATUS s) {
+    switch ((int)s) {
+#define C(x) case x: return #x;
+    C(NRT_SUCCESS) C(NRT_FAILURE) C(NRT_INVALID) C(NRT_INVALID_HANDLE) C(NRT_RESOURCE)
+    C(NRT_TIMEOUT) C(NRT_HW_ERROR) C(NRT_QUEUE_FULL) C(NRT_LOAD_NOT_ENOUGH_NC)
+    C(NRT_UNSUPPORTED_NEFF_VERSION) C(NRT_FAIL_HOST_MEM_ALLOC) C(NRT_UNINITIALIZED)
+    C(NRT_CLOSED) C(NRT_QUEUE_EMPTY) C(NRT_EXEC_UNIT_UNRECOVERABLE) C(NRT_EXEC_BAD_INPUT)
+    C(NRT_EXEC_COMPLETED_WITH_NUM_ERR) C(NRT_EXEC_COMPLETED_WITH_ERR) C(NRT_EXEC_NC_BUSY)
+    C(NRT_EXEC_OOB) C(NRT_COLL_PENDING) C(NRT_EXEC_HW_ERR_COLLECTIVES)
+    C(NRT_EXEC_HW_ERR_HBM_UE) C(NRT_EXEC_HW_ERR_NC_UE) C(NRT_EXEC_HW_ERR_DMA_ABORT)
+    C(NRT_EXEC_SW_NQ_OVERFLOW) C(NRT_EXEC_HW_ERR_REPAIRABLE_HBM_UE) C(NRT_NETWORK_PROXY_FAILURE)
+#undef C
+    default: return "NRT_UNKNOWN_STATUS";
+    }
+}
+
+NRTEMU_API const char *nrt_get_status_as_str(NRT_STATUS status) {
+    return nrtemu_status_name(status);
+}

@@ -1,0 +1,426 @@
+//! The function table: every libnrt entry point the SDK calls, filled either by loading the real
+//! `libnrt.so.1` ([`NrtApi::load`]) or by the built-in emulator ([`NrtApi::emulator`]). The safe
+//! crate calls through this one table whatever filled it.
+//!
+//! Required entry points are plain function pointers: a library without one of them fails to
+//! load. Optional ones (added by newer runtimes, or not needed to run a model) are
+//! [`OptionalFn`]s: their absence fails only the call that needs them, with a
+//! [`MissingSymbol`] error that names the function.
+
+use crate::bindings::*;
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::fmt;
+use std::path::PathBuf;
+
+/// An optional entry point: present in this library or not.
+#[derive(Clone, Copy)]
+pub struct OptionalFn<F> {
+    f: Option<F>,
+    name: &'static str,
+}
+
+impl<F: Copy> OptionalFn<F> {
+    /// The function, or a [`MissingSymbol`] error naming it.
+    #[inline]
+    pub fn get(&self) -> Result<F, MissingSymbol> {
+        self.f.ok_or(MissingSymbol { name: self.name })
+    }
+
+    /// Whether the library provides this entry point.
+    #[inline]
+    pub fn is_present(&self) -> bool {
+        self.f.is_some()
+    }
+
+    /// The C symbol name (`"nrt_tensor_copy"`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<F> fmt::Debug for OptionalFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.f.is_some() {
+            "present"
+        } else {
+            "missing"
+        };
+        write!(f, "{} ({state})", self.name)
+    }
+}
+
+/// An optional libnrt function that the loaded library does not export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissingSymbol {
+    /// The C symbol name.
+    pub name: &'static str,
+}
+
+impl fmt::Display for MissingSymbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the loaded libnrt does not export `{}`: it is older than the runtime that added it; \
+             upgrade aws-neuronx-runtime-lib to use this call",
+            self.name
+        )
+    }
+}
+
+impl std::error::Error for MissingSymbol {}
+
+/// Where the table's functions come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApiSource {
+    /// The real runtime, loaded from this file.
+    Library {
+        /// The path (or bare file name for the system loader) that was opened.
+        path: PathBuf,
+        /// Which step of the search order found it.
+        origin: crate::LibraryOrigin,
+    },
+    /// The emulator compiled into this crate.
+    Emulator,
+}
+
+macro_rules! nrt_api {
+    (
+        required { $( $(#[$rdoc:meta])* fn $rname:ident( $($rarg:ident: $rty:ty),* $(,)? ) $(-> $rret:ty)?; )* }
+        optional { $( $(#[$odoc:meta])* fn $oname:ident( $($oarg:ident: $oty:ty),* $(,)? ) $(-> $oret:ty)?; )* }
+    ) => {
+        /// Every libnrt entry point used by the SDK, as function pointers.
+        ///
+        /// Calling any of them is `unsafe`: the caller upholds the C API's contract (valid
+        /// pointers, handles from this same table, no use after free). The table owns the loaded
+        /// library, so a function pointer copied out of it must not be called after the table is
+        /// dropped.
+        pub struct NrtApi {
+            $( $(#[$rdoc])* pub $rname: unsafe extern "C" fn($($rty),*) $(-> $rret)?, )*
+            $( $(#[$odoc])* pub $oname: OptionalFn<unsafe extern "C" fn($($oty),*) $(-> $oret)?>, )*
+            /// `nrt_emu_set_option`: present only in the emulator (see `emulator/include/nrt_emu.h`).
+            pub nrt_emu_set_option: OptionalFn<unsafe extern "C" fn(*const c_char, *const c_char) -> NRT_STATUS>,
+            source: ApiSource,
+            version: RuntimeVersion,
+            // Keeps the loaded library mapped for as long as the pointers above may be called.
+            _library: Option<libloading::Library>,
+        }
+
+        /// Compile-time proof that the table's signatures are exactly the headers' (the
+        /// declarations bindgen generated from them). Never instantiated, so it references no
+        /// symbol at link time.
+        #[allow(dead_code)]
+        fn signatures_match_headers<T>() {
+            $( let _: unsafe extern "C" fn($($rty),*) $(-> $rret)? = crate::declarations::$rname; )*
+            $( let _: unsafe extern "C" fn($($oty),*) $(-> $oret)? = crate::declarations::$oname; )*
+        }
+
+        impl NrtApi {
+            /// Resolve every symbol in `library`; the names of missing required ones on failure.
+            fn resolve(library: &libloading::Library) -> Result<Resolved, Vec<&'static str>> {
+                let mut missing = Vec::new();
+                $(
+                    // SAFETY: the symbol is looked up by its C name and given the exact signature
+                    // declared in our headers (checked against them by `signatures_match_headers`).
+                    let $rname = unsafe {
+                        library.get::<unsafe extern "C" fn($($rty),*) $(-> $rret)?>(
+                            concat!(stringify!($rname), "\0").as_bytes(),
+                        )
+                    }
+                    .map(|symbol| *symbol)
+                    .map_err(|_| missing.push(stringify!($rname)))
+                    .ok();
+                )*
+                if !missing.is_empty() {
+                    return Err(missing);
+                }
+                Ok(Resolved {
+                    $( $rname: $rname.expect("checked above: no required symbol is missing"), )*
+                    $(
+                        $oname: OptionalFn {
+                            // SAFETY: as above; absence is allowed for optional entry points.
+                            f: unsafe {
+                                library.get::<unsafe extern "C" fn($($oty),*) $(-> $oret)?>(
+                                    concat!(stringify!($oname), "\0").as_bytes(),
+                                )
+                            }
+                            .ok()
+                            .map(|symbol| *symbol),
+                            name: stringify!($oname),
+                        },
+                    )*
+                    nrt_emu_set_option: OptionalFn {
+                        f: None,
+                        name: "nrt_emu_set_option",
+                    },
+                })
+            }
+
+            fn from_resolved(r: Resolved, source: ApiSource, library: Option<libloading::Library>) -> NrtApi {
+                NrtApi {
+                    $( $rname: r.$rname, )*
+                    $( $oname: r.$oname, )*
+                    nrt_emu_set_option: r.nrt_emu_set_option,
+                    source,
+                    version: RuntimeVersion::default(),
+                    _library: library,
+                }
+            }
+        }
+
+        struct Resolved {
+            $( $rname: unsafe extern "C" fn($($rty),*) $(-> $rret)?, )*
+            $( $oname: OptionalFn<unsafe extern "C" fn($($oty),*) $(-> $oret)?>, )*
+            nrt_emu_set_option: OptionalFn<unsafe extern "C" fn(*const c_char, *const c_char) -> NRT_STATUS>,
+        }
+
+        #[cfg(feature = "emulator")]
+        mod emulator_symbols {
+            #[allow(unused_imports)]
+            use super::*;
+            // The emulator is compiled into this crate with every symbol prefixed, so it can
+            // never clash with a real libnrt loaded into the same process.
+            unsafe extern "C" {
+                $(
+                    #[link_name = concat!("neuron_rt_emu_", stringify!($rname))]
+                    pub fn $rname($($rarg: $rty),*) $(-> $rret)?;
+                )*
+                $(
+                    #[link_name = concat!("neuron_rt_emu_", stringify!($oname))]
+                    pub fn $oname($($oarg: $oty),*) $(-> $oret)?;
+                )*
+                #[link_name = "neuron_rt_emu_nrt_emu_set_option"]
+                pub fn nrt_emu_set_option(key: *const c_char, value: *const c_char) -> NRT_STATUS;
+            }
+        }
+
+        #[cfg(feature = "emulator")]
+        impl NrtApi {
+            fn emulator_table() -> NrtApi {
+                let resolved = Resolved {
+                    $( $rname: emulator_symbols::$rname, )*
+                    $( $oname: OptionalFn { f: Some(emulator_symbols::$oname), name: stringify!($oname) }, )*
+                    nrt_emu_set_option: OptionalFn {
+                        f: Some(emulator_symbols::nrt_emu_set_option),
+                        name: "nrt_emu_set_option",
+                    },
+                };
+                NrtApi::from_resolved(resolved, ApiSource::Emulator, None)
+            }
+        }
+    };
+}
+
+nrt_api! {
+    required {
+        /// `nrt_init`: start the runtime and reserve this process's NeuronCores.
+        fn nrt_init(framework: nrt_framework_type_t, fw_version: *const c_char, fal_version: *const c_char) -> NRT_STATUS;
+        /// `nrt_close`: stop the runtime and release the NeuronCores.
+        fn nrt_close();
+        /// `nrt_get_version`: runtime version (callable before init).
+        fn nrt_get_version(ver: *mut nrt_version_t, size: usize) -> NRT_STATUS;
+        /// `nrt_get_total_nc_count`: logical cores in the instance (deprecated name, present in every runtime).
+        fn nrt_get_total_nc_count(vnc_count: *mut u32) -> NRT_STATUS;
+        /// `nrt_get_visible_nc_count`: logical cores visible to this process (deprecated name).
+        fn nrt_get_visible_nc_count(vnc_count: *mut u32) -> NRT_STATUS;
+        /// `nrt_load`: load a NEFF onto NeuronCores.
+        fn nrt_load(neff_bytes: *const c_void, size: usize, vnc: i32, vnc_count: i32, model: *mut *mut nrt_model_t) -> NRT_STATUS;
+        /// `nrt_load_collectives`: load a NEFF containing collective operations.
+        fn nrt_load_collectives(neff_bytes: *const c_void, size: usize, vnc: i32, vnc_count: i32, ctx_device_id: u32, ctx_device_count: u32, model: *mut *mut nrt_model_t) -> NRT_STATUS;
+        /// `nrt_unload`: unload a model.
+        fn nrt_unload(model: *mut nrt_model_t) -> NRT_STATUS;
+        /// `nrt_get_model_nc_count`: cores a model occupies (deprecated name).
+        fn nrt_get_model_nc_count(model: *const nrt_model_t, vnc_count: *mut u32) -> NRT_STATUS;
+        /// `nrt_get_model_tensor_info`: a model's inputs and outputs.
+        fn nrt_get_model_tensor_info(model: *mut nrt_model_t, tensor_info: *mut *mut nrt_tensor_info_array_t) -> NRT_STATUS;
+        /// `nrt_free_model_tensor_info`: release what `nrt_get_model_tensor_info` returned.
+        fn nrt_free_model_tensor_info(tensor_info: *mut nrt_tensor_info_array_t) -> NRT_STATUS;
+        /// `nrt_allocate_tensor_set`.
+        fn nrt_allocate_tensor_set(result: *mut *mut nrt_tensor_set_t) -> NRT_STATUS;
+        /// `nrt_destroy_tensor_set`.
+        fn nrt_destroy_tensor_set(tensor_set: *mut *mut nrt_tensor_set_t);
+        /// `nrt_add_tensor_to_tensor_set`: add or replace by name.
+        fn nrt_add_tensor_to_tensor_set(tensor_set: *mut nrt_tensor_set_t, tensor_name: *const c_char, tensor: *mut nrt_tensor_t) -> NRT_STATUS;
+        /// `nrt_get_tensor_from_tensor_set`.
+        fn nrt_get_tensor_from_tensor_set(tensor_set: *mut nrt_tensor_set_t, tensor_name: *const c_char, tensor: *mut *mut nrt_tensor_t) -> NRT_STATUS;
+        /// `nrt_tensor_allocate`.
+        fn nrt_tensor_allocate(tensor_placement: nrt_tensor_placement_t, vnc: c_int, size: usize, name: *const c_char, tensor: *mut *mut nrt_tensor_t) -> NRT_STATUS;
+        /// `nrt_tensor_free`.
+        fn nrt_tensor_free(tensor: *mut *mut nrt_tensor_t);
+        /// `nrt_tensor_read`: device to host.
+        fn nrt_tensor_read(tensor: *const nrt_tensor_t, buf: *mut c_void, offset: usize, size: usize) -> NRT_STATUS;
+        /// `nrt_tensor_write`: host to device.
+        fn nrt_tensor_write(tensor: *mut nrt_tensor_t, buf: *const c_void, offset: usize, size: usize) -> NRT_STATUS;
+        /// `nrt_tensor_get_size`.
+        fn nrt_tensor_get_size(tensor: *const nrt_tensor_t) -> usize;
+        /// `nrt_execute`: run a model once.
+        fn nrt_execute(model: *mut nrt_model_t, input_set: *const nrt_tensor_set_t, output_set: *mut nrt_tensor_set_t) -> NRT_STATUS;
+    }
+    optional {
+        /// `nrt_get_status_as_str` (absent from some older runtimes).
+        fn nrt_get_status_as_str(status: NRT_STATUS) -> *const c_char;
+        /// `nrt_get_instance_info` (absent from the 2022 runtimes).
+        fn nrt_get_instance_info(info: *mut nrt_instance_info_t, instance_info_len: usize) -> NRT_STATUS;
+        /// `nrt_get_total_vnc_count` (current name).
+        fn nrt_get_total_vnc_count(vnc_count: *mut u32) -> NRT_STATUS;
+        /// `nrt_get_visible_vnc_count` (current name).
+        fn nrt_get_visible_vnc_count(vnc_count: *mut u32) -> NRT_STATUS;
+        /// `nrt_get_model_vnc_count` (current name).
+        fn nrt_get_model_vnc_count(model: *const nrt_model_t, vnc_count: *mut u32) -> NRT_STATUS;
+        /// `nrt_get_model_instance_count` (experimental, deprecated).
+        fn nrt_get_model_instance_count(model: *mut nrt_model_t, instance_count: *mut u32) -> NRT_STATUS;
+        /// `nrt_execute_repeat`.
+        fn nrt_execute_repeat(model: *mut nrt_model_t, input_set: *const nrt_tensor_set_t, output_set: *mut nrt_tensor_set_t, repeat_count: c_int) -> NRT_STATUS;
+        /// `nrt_tensor_copy`.
+        fn nrt_tensor_copy(src: *const nrt_tensor_t, src_offset: usize, dst: *mut nrt_tensor_t, dst_offset: usize, size: usize) -> NRT_STATUS;
+        /// `nrt_tensor_memset`.
+        fn nrt_tensor_memset(tensor: *mut nrt_tensor_t, offset: u64, value: c_int, size: usize) -> NRT_STATUS;
+        /// `nrt_tensor_allocate_empty`.
+        fn nrt_tensor_allocate_empty(name: *const c_char, tensor: *mut *mut nrt_tensor_t) -> NRT_STATUS;
+        /// `nrt_tensor_attach_buffer`.
+        fn nrt_tensor_attach_buffer(tensor: *mut nrt_tensor_t, buffer: *mut c_void, size: usize) -> NRT_STATUS;
+        /// `nrt_tensor_allocate_slice`.
+        fn nrt_tensor_allocate_slice(tensor_source: *const nrt_tensor_t, offset: usize, size: usize, name: *const c_char, tensor_slice: *mut *mut nrt_tensor_t) -> NRT_STATUS;
+        /// `nrt_tensor_get_va`.
+        fn nrt_tensor_get_va(tensor: *const nrt_tensor_t) -> *mut c_void;
+        /// `nrt_profile_start`.
+        fn nrt_profile_start(model: *mut nrt_model_t, filename: *const c_char) -> NRT_STATUS;
+        /// `nrt_profile_stop`.
+        fn nrt_profile_stop(filename: *const c_char) -> NRT_STATUS;
+    }
+}
+
+/// The runtime's version, read with `nrt_get_version` right after the table is filled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeVersion {
+    /// `rt_major`.
+    pub major: u64,
+    /// `rt_minor`.
+    pub minor: u64,
+    /// `rt_patch`.
+    pub patch: u64,
+    /// `rt_maintenance`.
+    pub maintenance: u64,
+    /// `rt_detail`: the runtime's description (on the emulator it says so).
+    pub detail: String,
+    /// `git_hash`.
+    pub git_hash: String,
+}
+
+impl fmt::Display for RuntimeVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{}.{}.{}",
+            self.major, self.minor, self.patch, self.maintenance
+        )?;
+        if !self.detail.is_empty() {
+            write!(f, " ({})", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+impl NrtApi {
+    pub(crate) fn from_library(
+        library: libloading::Library,
+        source: ApiSource,
+    ) -> Result<NrtApi, Vec<&'static str>> {
+        let resolved = Self::resolve(&library)?;
+        Ok(Self::from_resolved(resolved, source, Some(library)))
+    }
+
+    /// The table filled by the emulator compiled into this crate.
+    ///
+    /// Every call returns a table over the same process-wide emulator state: the runtime is one
+    /// per process, as with the real library.
+    ///
+    /// ```
+    /// let api = neuron_rt_sys::NrtApi::emulator();
+    /// assert!(api.version().detail.contains("emulator"));
+    /// ```
+    #[cfg(feature = "emulator")]
+    pub fn emulator() -> NrtApi {
+        let mut api = Self::emulator_table();
+        // The emulator always answers nrt_get_version.
+        api.version = api.query_version().unwrap_or_default();
+        api
+    }
+
+    /// Read the version with `nrt_get_version` (callable before `nrt_init`).
+    pub(crate) fn query_version(&self) -> Result<RuntimeVersion, NRT_STATUS> {
+        let mut raw = nrt_version_t {
+            rt_major: 0,
+            rt_minor: 0,
+            rt_patch: 0,
+            rt_maintenance: 0,
+            rt_detail: [0; RT_VERSION_DETAIL_LEN as usize],
+            git_hash: [0; GIT_HASH_LEN as usize],
+        };
+        // SAFETY: `raw` is a valid, writable nrt_version_t and we pass its exact size, so the
+        // runtime writes within it.
+        let status = unsafe { (self.nrt_get_version)(&mut raw, size_of::<nrt_version_t>()) };
+        if !status.is_success() {
+            return Err(status);
+        }
+        Ok(RuntimeVersion {
+            major: raw.rt_major,
+            minor: raw.rt_minor,
+            patch: raw.rt_patch,
+            maintenance: raw.rt_maintenance,
+            detail: c_chars_to_string(&raw.rt_detail),
+            git_hash: c_chars_to_string(&raw.git_hash),
+        })
+    }
+
+    pub(crate) fn set_version(&mut self, version: RuntimeVersion) {
+        self.version = version;
+    }
+
+    /// The runtime version read when the table was filled.
+    pub fn version(&self) -> &RuntimeVersion {
+        &self.version
+    }
+
+    /// Where the functions come from.
+    pub fn source(&self) -> &ApiSource {
+        &self.source
+    }
+
+    /// Whether this table is the built-in emulator.
+    pub fn is_emulator(&self) -> bool {
+        matches!(self.source, ApiSource::Emulator)
+    }
+}
+
+impl fmt::Debug for NrtApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NrtApi")
+            .field("source", &self.source)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fixed-size C string field as a `String`: up to the first NUL (or the whole field when there
+/// is none), invalid UTF-8 replaced.
+pub fn c_chars_to_string(field: &[c_char]) -> String {
+    let bytes: Vec<u8> = field
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A C string returned by the runtime as a `&str` (`None` for NULL or invalid UTF-8).
+///
+/// # Safety
+/// `ptr` must be NULL or point to a NUL-terminated string that lives for `'a`.
+pub unsafe fn c_str<'a>(ptr: *const c_char) -> Option<&'a str> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: non-null and NUL-terminated for 'a per this function's contract.
+    unsafe { CStr::from_ptr(ptr) }.to_str().ok()
+}

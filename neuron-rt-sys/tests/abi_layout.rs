@@ -1,0 +1,207 @@
+//! The bindings' layouts and values against the documented ABI (shared/reference/nrt-abi.md §3,
+//! §4). bindgen's own layout checks only compare Rust with our header; these compare both with
+//! the runtime's documented numbers, so a mistake in the header fails here.
+
+use neuron_rt_sys::*;
+use std::mem::{align_of, offset_of, size_of};
+
+#[test]
+fn nrt_tensor_info_layout() {
+    assert_eq!(size_of::<nrt_tensor_info_t>(), 296);
+    assert_eq!(align_of::<nrt_tensor_info_t>(), 8);
+    assert_eq!(offset_of!(nrt_tensor_info_t, name), 0);
+    assert_eq!(offset_of!(nrt_tensor_info_t, usage), 256);
+    assert_eq!(offset_of!(nrt_tensor_info_t, size), 264);
+    assert_eq!(offset_of!(nrt_tensor_info_t, dtype), 272);
+    assert_eq!(offset_of!(nrt_tensor_info_t, shape), 280);
+    assert_eq!(offset_of!(nrt_tensor_info_t, ndim), 288);
+    assert_eq!(NRT_TENSOR_NAME_MAX, 256);
+}
+
+#[test]
+fn nrt_tensor_info_array_layout() {
+    assert_eq!(offset_of!(nrt_tensor_info_array_t, tensor_count), 0);
+    assert_eq!(offset_of!(nrt_tensor_info_array_t, tensor_array), 8);
+    assert_eq!(size_of::<nrt_tensor_info_array_t>(), 8);
+    assert_eq!(align_of::<nrt_tensor_info_array_t>(), 8);
+}
+
+#[test]
+fn nrt_version_layout() {
+    assert_eq!(size_of::<nrt_version_t>(), 224);
+    assert_eq!(align_of::<nrt_version_t>(), 8);
+    assert_eq!(offset_of!(nrt_version_t, rt_major), 0);
+    assert_eq!(offset_of!(nrt_version_t, rt_minor), 8);
+    assert_eq!(offset_of!(nrt_version_t, rt_patch), 16);
+    assert_eq!(offset_of!(nrt_version_t, rt_maintenance), 24);
+    assert_eq!(offset_of!(nrt_version_t, rt_detail), 32);
+    assert_eq!(offset_of!(nrt_version_t, git_hash), 160);
+    assert_eq!((RT_VERSION_DETAIL_LEN, GIT_HASH_LEN), (128, 64));
+}
+
+#[test]
+fn nrt_instance_info_layout() {
+    assert_eq!(size_of::<nrt_instance_info_t>(), 32);
+    assert_eq!(align_of::<nrt_instance_info_t>(), 4);
+    assert_eq!(offset_of!(nrt_instance_info_t, family), 0);
+    assert_eq!(offset_of!(nrt_instance_info_t, size), 4);
+    assert_eq!(offset_of!(nrt_instance_info_t, arch_name), 8);
+    assert_eq!(offset_of!(nrt_instance_info_t, device_revision), 24);
+}
+
+#[test]
+fn enums_are_four_byte_unsigned() {
+    assert_eq!(size_of::<NRT_STATUS>(), 4);
+    assert_eq!(size_of::<nrt_dtype_t>(), 4);
+    assert_eq!(size_of::<nrt_tensor_placement_t>(), 4);
+    assert_eq!(size_of::<nrt_framework_type_t>(), 4);
+    assert_eq!(size_of::<nrt_tensor_usage_t>(), 4);
+}
+
+#[test]
+fn placement_framework_usage_values() {
+    assert_eq!(
+        [
+            NRT_TENSOR_PLACEMENT_DEVICE,
+            NRT_TENSOR_PLACEMENT_HOST,
+            NRT_TENSOR_PLACEMENT_VIRTUAL
+        ],
+        [0, 1, 2]
+    );
+    assert_eq!(
+        [
+            NRT_FRAMEWORK_TYPE_INVALID,
+            NRT_FRAMEWORK_TYPE_NO_FW,
+            NRT_FRAMEWORK_TYPE_TENSORFLOW,
+            NRT_FRAMEWORK_TYPE_PYTORCH,
+            NRT_FRAMEWORK_TYPE_MXNET,
+            NRT_FRAMEWORK_TYPE_PRECHECK
+        ],
+        [0, 1, 2, 3, 4, 5]
+    );
+    assert_eq!([NRT_TENSOR_USAGE_INPUT, NRT_TENSOR_USAGE_OUTPUT], [0, 1]);
+    assert_eq!((NRT_MAJOR_VERSION, NRT_MINOR_VERSION), (2, 0));
+}
+
+#[test]
+fn dtype_values_are_the_current_hardware_codes() {
+    let expected = [
+        (NRT_DTYPE_UNKNOWN, 0x0),
+        (NRT_DTYPE_INVALID, 0x0),
+        (NRT_DTYPE_UINT64, 0x1),
+        (NRT_DTYPE_INT8, 0x2),
+        (NRT_DTYPE_UINT8, 0x3),
+        (NRT_DTYPE_INT16, 0x4),
+        (NRT_DTYPE_UINT16, 0x5),
+        (NRT_DTYPE_BFLOAT16, 0x6),
+        (NRT_DTYPE_FLOAT16, 0x7),
+        (NRT_DTYPE_INT32, 0x8),
+        (NRT_DTYPE_UINT32, 0x9),
+        (NRT_DTYPE_FLOAT32, 0xA),
+        (NRT_DTYPE_FP32R, 0xB),
+        (NRT_DTYPE_INT64, 0xC),
+        (NRT_DTYPE_FP8_E3, 0xD),
+        (NRT_DTYPE_FP8_E4, 0xE),
+        (NRT_DTYPE_FP8_E5, 0xF),
+    ];
+    for (got, want) in expected {
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn instance_family_and_size_values() {
+    let families = [
+        NRT_INSTANCE_UNKNOWN,
+        NRT_INSTANCE_INF1,
+        NRT_INSTANCE_TRN1,
+        NRT_INSTANCE_TRN1N,
+        NRT_INSTANCE_INF2,
+        NRT_INSTANCE_TRN2,
+        NRT_INSTANCE_TRN2N,
+        NRT_INSTANCE_INF2E,
+        NRT_INSTANCE_TRN2P,
+        NRT_INSTANCE_TRN2U,
+        NRT_INSTANCE_TRN2E,
+        NRT_INSTANCE_TRN2EU,
+        NRT_INSTANCE_TRN2AC,
+        NRT_INSTANCE_TRN2UAC,
+        NRT_INSTANCE_TRN3,
+        NRT_INSTANCE_TRN3PDS98,
+    ];
+    assert_eq!(families.to_vec(), (0..16).collect::<Vec<u32>>());
+    let sizes = [
+        NRT_INSTANCE_SIZE_1XL,
+        NRT_INSTANCE_SIZE_2XL,
+        NRT_INSTANCE_SIZE_4XL,
+        NRT_INSTANCE_SIZE_6XL,
+        NRT_INSTANCE_SIZE_8XL,
+        NRT_INSTANCE_SIZE_24XL,
+        NRT_INSTANCE_SIZE_32XL,
+        NRT_INSTANCE_SIZE_48XL,
+        NRT_INSTANCE_SIZE_3XL,
+        NRT_INSTANCE_SIZE_UNKNOWN,
+    ];
+    assert_eq!(sizes.to_vec(), (0..10).collect::<Vec<u32>>());
+    assert_eq!(NRT_INSTANCE_SIZE_NUM, NRT_INSTANCE_SIZE_UNKNOWN);
+}
+
+#[test]
+fn dtype_element_sizes_and_legacy_mapping() {
+    assert_eq!(element_size(NRT_DTYPE_FLOAT32), Some(4));
+    assert_eq!(element_size(NRT_DTYPE_BFLOAT16), Some(2));
+    assert_eq!(element_size(NRT_DTYPE_FP8_E4), Some(1));
+    assert_eq!(element_size(NRT_DTYPE_UINT64), Some(8));
+    assert_eq!(element_size(NRT_DTYPE_INVALID), None);
+    assert_eq!(element_size(0x10), None);
+    // The sequential numbering of the 2022 headers (nrt-abi.md §3.3).
+    let legacy = [
+        (1, NRT_DTYPE_FLOAT32),
+        (2, NRT_DTYPE_FLOAT16),
+        (3, NRT_DTYPE_BFLOAT16),
+        (4, NRT_DTYPE_INT8),
+        (5, NRT_DTYPE_UINT8),
+        (6, NRT_DTYPE_INT16),
+        (7, NRT_DTYPE_UINT16),
+        (8, NRT_DTYPE_INT32),
+        (9, NRT_DTYPE_UINT32),
+        (10, NRT_DTYPE_INT64),
+        (11, NRT_DTYPE_UINT64),
+    ];
+    for (old, new) in legacy {
+        assert_eq!(from_sequential(old), Some(new), "legacy code {old}");
+    }
+    assert_eq!(from_sequential(0), None);
+    assert_eq!(from_sequential(12), None);
+}
+
+#[test]
+fn dtype_encoding_detection() {
+    // int64 [2,2] = 32 bytes: code 0xC now; legacy code 10.
+    assert_eq!(
+        DtypeEncoding::detect([(0xC, 32, 4)]),
+        Some(DtypeEncoding::Hardware)
+    );
+    assert_eq!(
+        DtypeEncoding::detect([(10, 32, 4)]),
+        Some(DtypeEncoding::Sequential)
+    );
+    // Code 8 is INT32 (4 bytes) now and INT32 before too: both explain it, the current wins.
+    assert_eq!(
+        DtypeEncoding::detect([(8, 16, 4)]),
+        Some(DtypeEncoding::Hardware)
+    );
+    // Code 2: INT8 now (1 byte), FLOAT16 before (2 bytes); 8 bytes for 4 elements means legacy.
+    assert_eq!(
+        DtypeEncoding::detect([(2, 8, 4)]),
+        Some(DtypeEncoding::Sequential)
+    );
+    // Nothing explains a 3-byte element.
+    assert_eq!(DtypeEncoding::detect([(0xA, 12, 4)]), None);
+    // Every tensor must agree.
+    assert_eq!(DtypeEncoding::detect([(0xA, 16, 4), (1, 16, 4)]), None);
+    assert_eq!(
+        DtypeEncoding::detect(std::iter::empty()),
+        Some(DtypeEncoding::Hardware)
+    );
+}
