@@ -1,1 +1,97 @@
-//! neuron-rt (work in progress).
+//! Safe Rust API for the AWS Neuron runtime (`libnrt`): load compiled models (NEFF files) onto
+//! groups of NeuronCores and run them, on Inferentia/Trainium hardware or on the built-in
+//! emulator — the same code either way.
+//!
+//! ```
+//! use neuron_rt::{Backend, Device, Input};
+//! use neuron_neff::ModelBuilder;
+//!
+//! // The emulator here; `Device::open()` picks the real runtime on Neuron hardware.
+//! let device = Device::builder().backend(Backend::emulator("inf2.24xlarge")).open()?;
+//! let neff = ModelBuilder::mlp("classifier", &[4, 16, 3], 8, 42).build()?;
+//! let group = device.core_group_of_size(1)?;      // exclusive, contiguous cores
+//! let model = group.load(&neff)?;                 // the group now holds this model
+//! let x = ndarray::Array2::<f32>::from_elem((8, 4), 0.25);
+//! let probs = model.run(&[Input::new("input", &x)])?.array::<f32>("probs")?;
+//! assert_eq!(probs.shape(), &[8, 3]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Layers
+//!
+//! | crate | role |
+//! |---|---|
+//! | `neuron-rt` (this) | [`Device`], [`NeuronCoreGroup`], [`Model`], [`IoBinding`], typed errors |
+//! | [`ncg_planner`] | which contiguous cores each worker gets ([`Device::core_groups_for_plan`]) |
+//! | [`neuron_neff`] | NEFF header parsing, and the emulator's model builder |
+//! | [`neuron_rt_sys`] | raw bindings and the function table (real library or emulator) |
+//!
+//! # Ownership
+//!
+//! - [`Device`]: one per process (the runtime is); cheap to clone; closes with its last clone.
+//! - [`NeuronCoreGroup`] borrows the device: contiguous cores, never overlapping another group.
+//! - [`NeuronCoreGroup::load`] consumes the group and returns a [`Model`]: one model per group,
+//!   enforced by the types; [`Model::unload`] gives the group back.
+//! - [`Model`] is `Send + Sync`. [`Model::run`] is the convenience path (ndarray in, owned arrays
+//!   out); [`Model::binding`] gives an [`IoBinding`] whose write/execute/read allocate nothing.
+//!
+//! # Backends
+//!
+//! | [`Backend`] | what runs |
+//! |---|---|
+//! | `Auto` (default) | the real `libnrt.so.1` when `/dev/neuron*` exists — an error if it cannot be loaded there, never a silent emulator — else the emulator |
+//! | `Hardware { library }` | the real runtime, from `library` or the search order of [`neuron_rt_sys::NrtApi::load`] |
+//! | `Emulator { instance }` | the built-in emulator, emulating an instance type |
+//!
+//! # Environment variables
+//!
+//! | variable | read by | meaning |
+//! |---|---|---|
+//! | `NEURON_RT_BACKEND` | neuron-rt | `emulator` or `hardware`: overrides `Backend::Auto` |
+//! | `NEURON_RT_LIB_PATH` | neuron-rt-sys | the libnrt file to load |
+//! | `NEURON_RT_VISIBLE_CORES` | runtime, emulator | global cores to reserve: `3`, `3-6`, `3,4,5` |
+//! | `NEURON_RT_NUM_CORES` | runtime, emulator | reserve N free contiguous cores |
+//! | `NEURON_RT_LOG_LEVEL` | runtime, emulator | `ERROR` (default), `WARNING`, `INFO`, `DEBUG`, `TRACE`, `QUIET` |
+//! | `NEURON_LOGICAL_NC_CONFIG` | runtime, emulator | LNC 1 or 2 on trn2 |
+//! | `NEURON_RT_EXEC_TIMEOUT` | runtime, emulator | execution timeout in seconds, read at load |
+//! | `NEURON_RT_EMULATOR_INSTANCE` | emulator | instance to emulate (default `inf2.xlarge`) |
+//! | `NEURON_RT_EMULATOR_LOCK_DIR` | emulator | directory of the cross-process core locks |
+#![deny(missing_docs)]
+
+mod binding;
+mod device;
+mod element;
+mod error;
+mod ffi;
+mod group;
+mod model;
+mod tensor;
+
+pub use binding::IoBinding;
+pub use device::{
+    BACKEND_ENV, Backend, BackendKind, Device, DeviceBuilder, InstanceInfo, LogLevel,
+};
+pub use element::{DType, Element};
+pub use error::{Error, ErrorContext, Result, RuntimeStatus};
+pub use group::NeuronCoreGroup;
+pub use half::{bf16, f16};
+pub use model::{LoadFailed, LoadOptions, Model};
+pub use ncg_planner::CoreRange;
+pub use neuron_rt_sys::RuntimeVersion;
+pub use tensor::{Input, Outputs, TensorInfo, TensorUsage};
+
+pub use ncg_planner;
+pub use neuron_neff;
+pub use neuron_rt_sys;
+
+// Thread-safety contract, checked at compile time: devices, groups and models are shared across
+// threads; a binding moves between threads but is used by one at a time.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    const fn send<T: Send>() {}
+    send_sync::<Device>();
+    send_sync::<NeuronCoreGroup<'static>>();
+    send_sync::<Model<'static>>();
+    send::<IoBinding<'static, 'static>>();
+    send_sync::<Error>();
+};

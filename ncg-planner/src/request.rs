@@ -1,0 +1,516 @@
+//! Requests: models with their compiled core counts and replicas, Cortex's equal-split
+//! form, and cores already busy.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::error::{DoesNotFit, PlanError};
+use crate::plan::{Plan, WorkerAssignment};
+use crate::range::{CoreRange, normalize};
+use crate::solver::{self, Class, Problem};
+use crate::topology::Topology;
+
+/// How strictly the chip rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Strictness {
+    /// Only regular placements: inside one chip at an aligned start, or whole chips of a
+    /// legal device set. A request that needs anything else is refused.
+    Strict,
+    /// Regular placements first; when the request cannot fit otherwise, the fewest
+    /// possible *irregular* groups (crossing a chip boundary, unaligned, or on connected
+    /// whole chips outside the published device sets). Irregular groups are flagged in
+    /// the plan ([`WorkerAssignment::irregular`]).
+    #[default]
+    Prefer,
+}
+
+/// One model to serve: its name, the core count it was compiled for, and how many
+/// worker processes (replicas) run it. Each replica gets its own NeuronCore Group.
+///
+/// ```
+/// use ncg_planner::ModelSpec;
+/// let m = ModelSpec::new("bert", 2, 4);
+/// assert_eq!((m.name(), m.compiled_cores(), m.replicas(), m.group_cores()), ("bert", 2, 4, 2));
+/// // A group larger than the compiled size (e.g. to replicate in-process):
+/// assert_eq!(ModelSpec::new("bert", 2, 1).with_group_cores(4).group_cores(), 4);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModelSpec {
+    name: String,
+    compiled_cores: u32,
+    replicas: u32,
+    group_cores: Option<u32>,
+}
+
+impl ModelSpec {
+    /// A model compiled for `compiled_cores` cores, served by `replicas` workers.
+    pub fn new(name: impl Into<String>, compiled_cores: u32, replicas: u32) -> Self {
+        Self {
+            name: name.into(),
+            compiled_cores,
+            replicas,
+            group_cores: None,
+        }
+    }
+
+    /// Give each worker a group of `cores` cores instead of the compiled count (e.g. to
+    /// replicate the model inside the process with torch-neuronx `DataParallel`, or to
+    /// round up to a legal group size). Must be at least the compiled count.
+    pub fn with_group_cores(mut self, cores: u32) -> Self {
+        self.group_cores = Some(cores);
+        self
+    }
+
+    /// Model name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Cores the model was compiled for.
+    pub fn compiled_cores(&self) -> u32 {
+        self.compiled_cores
+    }
+    /// Number of workers.
+    pub fn replicas(&self) -> u32 {
+        self.replicas
+    }
+    /// Cores per worker group (the compiled count unless overridden).
+    pub fn group_cores(&self) -> u32 {
+        self.group_cores.unwrap_or(self.compiled_cores)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cortex {
+    chips: u32,
+    workers: u32,
+}
+
+/// Name given to Cortex-form workers (`worker#0`, `worker#1`, …).
+pub const CORTEX_MODEL_NAME: &str = "worker";
+
+/// A planning request: a topology, models (or Cortex's equal split), busy cores and a
+/// strictness. Build it, then [`PlanRequest::solve`].
+///
+/// ```
+/// use ncg_planner::{CoreRange, ModelSpec, PlanRequest, Topology};
+/// let plan = PlanRequest::new(Topology::preset("inf2.48xlarge")?)
+///     .model(ModelSpec::new("llama", 8, 2))
+///     .model(ModelSpec::new("bert", 1, 3))
+///     .busy(CoreRange::new(0, 2)?) // another process holds chip 0
+///     .solve()?;
+/// assert_eq!(plan.workers().len(), 5);
+/// let w = &plan.workers()[0];
+/// assert_eq!((w.model.as_str(), w.replica, w.cores.to_string()), ("llama", 0, "2-9".to_string()));
+/// assert_eq!(w.devices, vec![1, 2, 3, 4]);
+/// # Ok::<(), ncg_planner::PlanError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct PlanRequest {
+    topology: Topology,
+    models: Vec<ModelSpec>,
+    busy: Vec<CoreRange>,
+    strictness: Strictness,
+    cortex: Option<Cortex>,
+}
+
+impl PlanRequest {
+    /// An empty request on `topology` (solving it gives a plan with no workers).
+    pub fn new(topology: Topology) -> Self {
+        Self {
+            topology,
+            models: Vec::new(),
+            busy: Vec::new(),
+            strictness: Strictness::default(),
+            cortex: None,
+        }
+    }
+
+    /// Cortex's form: one replica takes `chips_per_replica` chips and splits their cores
+    /// equally over `workers_per_replica` workers (named `worker#i`). The cores must
+    /// divide evenly, as Cortex requires; the workers' groups are placed by the planner
+    /// like any others. Errors are reported by [`PlanRequest::solve`].
+    ///
+    /// ```
+    /// use ncg_planner::{PlanRequest, Topology};
+    /// let t = Topology::preset("inf1.6xlarge")?;
+    /// let plan = PlanRequest::cortex(t.clone(), 2, 4).solve()?;
+    /// assert_eq!(plan.workers().len(), 4);
+    /// assert!(plan.workers().iter().all(|w| w.cores.count() == 2));
+    /// let err = PlanRequest::cortex(t, 2, 3).solve().unwrap_err();
+    /// assert!(err.to_string().contains("acceptable numbers of workers are 1, 2, 4, 8"));
+    /// # Ok::<(), ncg_planner::PlanError>(())
+    /// ```
+    pub fn cortex(topology: Topology, chips_per_replica: u32, workers_per_replica: u32) -> Self {
+        let mut r = Self::new(topology);
+        r.cortex = Some(Cortex {
+            chips: chips_per_replica,
+            workers: workers_per_replica,
+        });
+        r
+    }
+
+    /// Add a model.
+    pub fn model(mut self, model: ModelSpec) -> Self {
+        self.models.push(model);
+        self
+    }
+
+    /// Add several models.
+    pub fn models(mut self, models: impl IntoIterator<Item = ModelSpec>) -> Self {
+        self.models.extend(models);
+        self
+    }
+
+    /// Mark cores as busy (other processes, leaked reservations): no group will use them
+    /// and nothing running there moves.
+    pub fn busy(mut self, cores: CoreRange) -> Self {
+        self.busy.push(cores);
+        self
+    }
+
+    /// Mark several ranges busy.
+    pub fn busy_ranges(mut self, cores: impl IntoIterator<Item = CoreRange>) -> Self {
+        self.busy.extend(cores);
+        self
+    }
+
+    /// Keep an earlier plan running: its workers' cores and its busy cores become busy
+    /// here (incremental planning).
+    pub fn keep(mut self, earlier: &Plan) -> Self {
+        self.busy.extend(earlier.workers().iter().map(|w| w.cores));
+        self.busy.extend(earlier.busy().iter().copied());
+        self
+    }
+
+    /// Choose how strictly chip rules apply (default [`Strictness::Prefer`]).
+    pub fn strictness(mut self, strictness: Strictness) -> Self {
+        self.strictness = strictness;
+        self
+    }
+
+    /// The topology planned for.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Models in request order (without the Cortex workers).
+    pub fn model_specs(&self) -> &[ModelSpec] {
+        &self.models
+    }
+
+    fn instance_label(&self) -> String {
+        match self.topology.lnc() {
+            Some(l) => format!("{} (LNC {l})", self.topology.name()),
+            None => self.topology.name().to_string(),
+        }
+    }
+
+    fn size_error(&self, model: &str, size: u32) -> PlanError {
+        let t = &self.topology;
+        let legal = t.legal_group_sizes();
+        let suggestion = legal.iter().copied().find(|&s| s > size);
+        let detail = if size > t.total_cores() {
+            format!("it has only {} cores", t.total_cores())
+        } else {
+            let sets: Vec<u32> = {
+                let mut v: Vec<u32> = t.chip_sets().iter().map(|s| s.count).collect();
+                v.insert(0, 1);
+                v.dedup();
+                v
+            };
+            format!(
+                "{} cores per chip; groups larger than a chip take whole chips in sets of {} chips",
+                t.cores_per_chip(),
+                sets.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ) + if self.strictness == Strictness::Strict
+                && t.sizes_for(Strictness::Prefer).contains(&size)
+            {
+                "; Strictness::Prefer would accept it as an irregular group crossing a chip \
+                 boundary"
+            } else {
+                ""
+            }
+        };
+        PlanError::IllegalGroupSize {
+            model: model.to_string(),
+            size,
+            instance: self.instance_label(),
+            detail,
+            legal,
+            suggestion,
+        }
+    }
+
+    /// Validated (name, group size, compiled cores, replicas) in request order.
+    fn validated(&self) -> Result<Vec<(String, u32, u32, u32)>, PlanError> {
+        let t = &self.topology;
+        let mut out = Vec::new();
+        if let Some(c) = self.cortex {
+            if c.chips == 0 {
+                return Err(PlanError::CortexZero {
+                    field: "chips_per_replica",
+                });
+            }
+            if c.workers == 0 {
+                return Err(PlanError::CortexZero {
+                    field: "workers_per_replica",
+                });
+            }
+            if c.chips > t.chips() {
+                return Err(PlanError::CortexTooManyChips {
+                    chips: c.chips,
+                    available: t.chips(),
+                    instance: self.instance_label(),
+                });
+            }
+            let total = c.chips * t.cores_per_chip();
+            let legal: HashSet<u32> = t.sizes_for(self.strictness).into_iter().collect();
+            if total % c.workers != 0 {
+                let acceptable = (1..=total)
+                    .filter(|d| total % d == 0 && legal.contains(&(total / d)))
+                    .collect();
+                return Err(PlanError::CortexIndivisible {
+                    chips: c.chips,
+                    total_cores: total,
+                    workers: c.workers,
+                    acceptable,
+                });
+            }
+            let g = total / c.workers;
+            if !legal.contains(&g) {
+                return Err(self.size_error(CORTEX_MODEL_NAME, g));
+            }
+            out.push((CORTEX_MODEL_NAME.to_string(), g, g, c.workers));
+        }
+        let mut seen: HashSet<&str> = out.iter().map(|_| CORTEX_MODEL_NAME).collect();
+        for m in &self.models {
+            let name = m.name();
+            if name.is_empty() {
+                return Err(PlanError::InvalidModelName {
+                    name: name.to_string(),
+                    reason: "the name is empty; it names the workers (`name#replica`)".into(),
+                });
+            }
+            if name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '#' || c == '=')
+            {
+                return Err(PlanError::InvalidModelName {
+                    name: name.to_string(),
+                    reason: "names may not contain whitespace, control characters, `#` or `=` \
+                             (they appear in worker ids and environment lines)"
+                        .into(),
+                });
+            }
+            if !seen.insert(name) {
+                return Err(PlanError::DuplicateModel {
+                    name: name.to_string(),
+                });
+            }
+            if m.compiled_cores() == 0 {
+                return Err(PlanError::ZeroCores {
+                    model: name.to_string(),
+                });
+            }
+            if m.replicas() == 0 {
+                return Err(PlanError::ZeroReplicas {
+                    model: name.to_string(),
+                });
+            }
+            let g = m.group_cores();
+            if g < m.compiled_cores() {
+                return Err(PlanError::CompiledExceedsGroup {
+                    model: name.to_string(),
+                    compiled: m.compiled_cores(),
+                    group: g,
+                });
+            }
+            if g > t.total_cores() || !t.sizes_for(self.strictness).contains(&g) {
+                return Err(self.size_error(name, g));
+            }
+            out.push((name.to_string(), g, m.compiled_cores(), m.replicas()));
+        }
+        Ok(out)
+    }
+
+    fn busy_mask(&self) -> Result<Vec<bool>, PlanError> {
+        let n = self.topology.total_cores();
+        let mut mask = vec![false; n as usize];
+        for r in &self.busy {
+            if r.end() > n {
+                return Err(PlanError::BusyOutOfRange {
+                    range: *r,
+                    instance: self.instance_label(),
+                    total_cores: n,
+                });
+            }
+            for c in r.iter() {
+                mask[c as usize] = true;
+            }
+        }
+        Ok(mask)
+    }
+
+    /// Solve the whole request at once, exactly and deterministically (see
+    /// [`crate::solver`] for the objective).
+    ///
+    /// # Errors
+    /// Validation errors ([`PlanError::ZeroCores`], [`PlanError::IllegalGroupSize`],
+    /// [`PlanError::CompiledExceedsGroup`], [`PlanError::CortexIndivisible`], …) and
+    /// [`PlanError::DoesNotFit`] naming the blocking model and what would fit.
+    pub fn solve(&self) -> Result<Plan, PlanError> {
+        let models = self.validated()?;
+        let busy = self.busy_mask()?;
+        let free = busy.iter().filter(|&&b| !b).count() as u32;
+        let needed: u64 = models
+            .iter()
+            .map(|(_, g, _, r)| u64::from(*g) * u64::from(*r))
+            .sum();
+        let sol = if needed > u64::from(free) {
+            None
+        } else {
+            solver::solve(&self.problem(&busy, &models, models.len()))?
+        };
+        let Some(sol) = sol else {
+            return Err(self.diagnose(&busy, &models, free, needed)?);
+        };
+        // Map groups to workers: within a size class, request order gets ascending starts.
+        let classes = classes_of(&models, models.len());
+        let mut next: Vec<usize> = vec![0; classes.len()];
+        let mut workers = Vec::new();
+        let k = self.topology.cores_per_chip();
+        for (name, g, compiled, replicas) in &models {
+            let ci = classes.iter().position(|c| c.size == *g).unwrap_or(0);
+            for replica in 0..*replicas {
+                let Some(&(start, irregular)) = sol.starts.get(ci).and_then(|v| v.get(next[ci]))
+                else {
+                    continue;
+                };
+                next[ci] += 1;
+                let cores = CoreRange::new(start, *g)?;
+                let devices: Vec<u32> = (start / k..=(cores.last()) / k).collect();
+                workers.push(WorkerAssignment::new(
+                    name.clone(),
+                    replica,
+                    cores,
+                    *compiled,
+                    devices,
+                    &self.topology,
+                    irregular,
+                ));
+            }
+        }
+        Ok(Plan::new(
+            self.topology.clone(),
+            workers,
+            normalize(self.busy.clone()),
+            &busy,
+            sol.largest_block,
+            sol.irregular,
+            sol.numa_imbalance,
+            self.strictness,
+        ))
+    }
+
+    fn problem<'a>(
+        &'a self,
+        busy: &'a [bool],
+        models: &[(String, u32, u32, u32)],
+        upto: usize,
+    ) -> Problem<'a> {
+        Problem {
+            topo: &self.topology,
+            busy,
+            classes: classes_of(models, upto),
+            strictness: self.strictness,
+        }
+    }
+
+    fn diagnose(
+        &self,
+        busy: &[bool],
+        models: &[(String, u32, u32, u32)],
+        free: u32,
+        needed: u64,
+    ) -> Result<PlanError, PlanError> {
+        // Capacity-capped models (no search needed beyond what fits in free cores).
+        let fits = |ms: &[(String, u32, u32, u32)]| -> Result<bool, PlanError> {
+            let need: u64 = ms
+                .iter()
+                .map(|(_, g, _, r)| u64::from(*g) * u64::from(*r))
+                .sum();
+            if need > u64::from(free) {
+                return Ok(false);
+            }
+            solver::feasible(&self.problem(busy, ms, ms.len()))
+        };
+        let mut blocker = models.len().saturating_sub(1);
+        for i in 0..models.len() {
+            if !fits(&models[..=i])? {
+                blocker = i;
+                break;
+            }
+        }
+        let Some((name, g, _, requested)) = models.get(blocker).cloned() else {
+            return Err(PlanError::TooLarge {
+                reason: "empty request cannot fail".into(),
+            });
+        };
+        let max_with = |prefix: &[(String, u32, u32, u32)], cap: u32| -> Result<u32, PlanError> {
+            // Largest r in [0, cap] such that prefix + r groups of g fit (monotone).
+            let (mut lo, mut hi) = (0u32, cap);
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                let mut ms = prefix.to_vec();
+                ms.push((name.clone(), g, g, mid));
+                if fits(&ms)? {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            Ok(lo)
+        };
+        let cap = (free / g.max(1)).min(requested);
+        let max_replicas_that_fit = max_with(&models[..blocker], cap.min(requested))?;
+        let max_alone = max_with(&[], free / g.max(1))?;
+        let fits_if_irregular_allowed = self.strictness == Strictness::Strict && {
+            let relaxed = self.clone().strictness(Strictness::Prefer);
+            u64::from(free) >= needed
+                && solver::feasible(&relaxed.problem(busy, models, models.len()))?
+        };
+        Ok(PlanError::DoesNotFit(Box::new(DoesNotFit {
+            instance: self.instance_label(),
+            total_cores: self.topology.total_cores(),
+            free_cores: free,
+            needed_cores: needed,
+            blocking_model: name,
+            group_size: g,
+            requested_replicas: requested,
+            max_replicas_that_fit,
+            max_alone,
+            legal_sizes: self.topology.legal_group_sizes(),
+            fits_if_irregular_allowed,
+            cortex: self.cortex.is_some() && blocker == 0,
+        })))
+    }
+}
+
+/// Size classes of the first `upto` models, largest size first.
+fn classes_of(models: &[(String, u32, u32, u32)], upto: usize) -> Vec<Class> {
+    let mut by: BTreeMap<u32, u32> = BTreeMap::new();
+    for (_, g, _, r) in models.iter().take(upto) {
+        if *r > 0 {
+            let e = by.entry(*g).or_insert(0);
+            *e = e.saturating_add(*r);
+        }
+    }
+    by.into_iter()
+        .rev()
+        .map(|(size, count)| Class { size, count })
+        .collect()
+}

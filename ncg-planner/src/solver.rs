@@ -1,0 +1,609 @@
+//! Exact search for the best placement of all groups at once.
+//!
+//! # Objective (lexicographic)
+//! 1. every group is placed (feasibility);
+//! 2. fewest **irregular** groups (crossing a chip boundary, unaligned, or on whole
+//!    chips that are not a legal device set; always 0 under `Strict`);
+//! 3. largest **free legal block** left: the biggest regular placement (of any legal
+//!    size) whose cores are all neither busy nor assigned;
+//! 4. least **NUMA imbalance**: `max − min` over the topology's known NUMA nodes of the
+//!    cores assigned to the planned workers (skipped when fewer than two nodes are known);
+//! 5. tie-break, "lowest index": reading cores `0, 1, 2, …`, the plan whose sequence of
+//!    labels is lexicographically smallest, where a core's label is the rank of the size
+//!    class of the group on it (largest groups rank first) and free cores rank last. So
+//!    groups are packed from core 0 upward, larger groups first.
+//!
+//! # Algorithm
+//! A depth-first search over core ids `0 … N-1`. At core `p` it either places one group
+//! of some size class starting at `p` (only at a legal start, only if that range has no
+//! busy core) or leaves `p` free. Options are tried in label order, so the first complete
+//! solution found is the tie-break minimum among all solutions meeting the constraints.
+//!
+//! The objective is reached by a sequence of constrained searches, each one "find the
+//! first solution (in label order) with at most `C` irregular groups, a free legal block
+//! of at least `T` cores and NUMA imbalance at most `M`": `C` rises from 0, then `T`
+//! falls from an upper bound, then `M` rises from a lower bound; the first success at
+//! each level fixes that criterion (and a found solution that already meets a bound skips
+//! the remaining levels). Every search is exhaustive, so the result is exact.
+//!
+//! Speed comes from:
+//! * **symmetry**: groups of one size are interchangeable, so the state holds the
+//!   multiset of groups still to place (a mixed-radix integer), not which worker is which;
+//! * **memoisation of failures**: a state (position, remaining multiset, open free run,
+//!   block reached, irregular budget, NUMA usage) that could not be completed is never
+//!   explored again;
+//! * **bounds**: remaining cores must fit in the free cores ahead; a block of `T` cores
+//!   must still be completable with the spare cores; the NUMA imbalance lower bound must
+//!   not exceed `M`;
+//! * **legal starts only**: regular groups start only at aligned offsets.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::error::PlanError;
+use crate::request::Strictness;
+use crate::topology::{MAX_NUMA_NODES, Topology};
+
+/// A small, fast, deterministic hasher (multiply-rotate) for the memo keys.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(buf));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, x: u128) {
+        self.write_u64(x as u64);
+        self.write_u64((x >> 64) as u64);
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    ms: u128,
+    meta: u64,
+    numa: u128,
+}
+
+/// One size class of interchangeable groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Class {
+    pub size: u32,
+    pub count: u32,
+}
+
+/// What to solve.
+pub(crate) struct Problem<'a> {
+    pub topo: &'a Topology,
+    /// Busy cores (length = total cores).
+    pub busy: &'a [bool],
+    /// Size classes, sorted by size descending (rank order), sizes distinct.
+    pub classes: Vec<Class>,
+    pub strictness: Strictness,
+}
+
+/// The chosen placement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Solution {
+    /// Per class: ascending `(start, irregular)`.
+    pub starts: Vec<Vec<(u32, bool)>>,
+    pub irregular: u32,
+    pub largest_block: u32,
+    pub numa_imbalance: Option<u32>,
+}
+
+const NONE: u32 = u32::MAX;
+
+struct Search<'a> {
+    n: u32,
+    blocked: &'a [bool],
+    free_ahead: Vec<u32>,
+    sizes: Vec<u32>,
+    radix: Vec<u128>,
+    counts: Vec<u32>,
+    /// Options per start: (class, irregular), class ascending.
+    opts: Vec<Vec<(usize, bool)>>,
+    // Block target.
+    target: u32,
+    ends_max_start: Vec<u32>,
+    /// Per position: (start, end) of open blocks (start < p < end), start ascending.
+    open: Vec<Vec<(u32, u32)>>,
+    fut_min: Vec<u32>,
+    // NUMA.
+    numa_nodes: usize,
+    node_of: Vec<Option<u8>>,
+    /// free_ahead per node: index p * numa_nodes + j.
+    node_free_ahead: Vec<u32>,
+    used: [u32; MAX_NUMA_NODES],
+    max_imbalance: u32,
+    all_known: bool,
+    failed: HashSet<Key, BuildHasherDefault<FastHasher>>,
+    path: Vec<(u32, usize, bool)>,
+}
+
+impl<'a> Search<'a> {
+    fn new(p: &Problem<'a>, allow_irregular: bool) -> Result<Self, PlanError> {
+        let topo = p.topo;
+        let n = topo.total_cores();
+        let nu = n as usize;
+        let blocked = p.busy;
+        let mut prefix = vec![0u32; nu + 1];
+        for i in 0..nu {
+            prefix[i + 1] = prefix[i] + u32::from(blocked[i]);
+        }
+        let clear = |s: u32, size: u32| prefix[(s + size) as usize] == prefix[s as usize];
+        let mut free_ahead = vec![0u32; nu + 1];
+        for i in (0..nu).rev() {
+            free_ahead[i] = free_ahead[i + 1] + u32::from(!blocked[i]);
+        }
+        let mut opts: Vec<Vec<(usize, bool)>> = vec![Vec::new(); nu];
+        let mut radix = Vec::with_capacity(p.classes.len());
+        let mut acc: u128 = 1;
+        for (ci, c) in p.classes.iter().enumerate() {
+            radix.push(acc);
+            acc = acc
+                .checked_mul(u128::from(c.count) + 1)
+                .ok_or_else(|| PlanError::TooLarge {
+                    reason: "too many distinct group sizes and counts for the state encoding"
+                        .into(),
+                })?;
+            for s in topo.regular_starts(c.size) {
+                if clear(s, c.size) {
+                    opts[s as usize].push((ci, false));
+                }
+            }
+            if allow_irregular && c.size <= n {
+                for s in 0..=(n - c.size) {
+                    if clear(s, c.size) && topo.is_irregular_ok(s, c.size) {
+                        opts[s as usize].push((ci, true));
+                    }
+                }
+            }
+        }
+        for o in &mut opts {
+            o.sort_unstable();
+        }
+        // NUMA.
+        let mut nodes: Vec<u32> = topo.numa_nodes().iter().flatten().copied().collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        let numa_nodes = if nodes.len() >= 2 {
+            nodes.len().min(MAX_NUMA_NODES)
+        } else {
+            0
+        };
+        let k = topo.cores_per_chip();
+        let node_of: Vec<Option<u8>> = (0..n)
+            .map(|c| {
+                if numa_nodes == 0 {
+                    return None;
+                }
+                topo.numa_of_chip(c / k)
+                    .and_then(|x| nodes.binary_search(&x).ok())
+                    .map(|i| i as u8)
+            })
+            .collect();
+        let all_known = numa_nodes > 0 && node_of.iter().all(Option::is_some);
+        let mut node_free_ahead = vec![0u32; (nu + 1) * numa_nodes];
+        for i in (0..nu).rev() {
+            for j in 0..numa_nodes {
+                node_free_ahead[i * numa_nodes + j] = node_free_ahead[(i + 1) * numa_nodes + j];
+            }
+            if let Some(j) = node_of[i] {
+                if !blocked[i] {
+                    node_free_ahead[i * numa_nodes + j as usize] += 1;
+                }
+            }
+        }
+        Ok(Search {
+            n,
+            blocked,
+            free_ahead,
+            sizes: p.classes.iter().map(|c| c.size).collect(),
+            radix,
+            counts: p.classes.iter().map(|c| c.count).collect(),
+            opts,
+            target: 0,
+            ends_max_start: vec![NONE; nu + 1],
+            open: vec![Vec::new(); nu + 1],
+            fut_min: vec![NONE; nu + 1],
+            numa_nodes,
+            node_of,
+            node_free_ahead,
+            used: [0; MAX_NUMA_NODES],
+            max_imbalance: u32::MAX,
+            all_known,
+            failed: HashSet::default(),
+            path: Vec::new(),
+        })
+    }
+
+    /// Set the block target `t` (0 = none) from the legal blocks free of busy cores.
+    fn set_target(&mut self, t: u32, blocks: &[(u32, u32)]) {
+        let nu = self.n as usize;
+        self.target = t;
+        self.ends_max_start = vec![NONE; nu + 1];
+        self.open = vec![Vec::new(); nu + 1];
+        self.fut_min = vec![NONE; nu + 1];
+        if t == 0 {
+            return;
+        }
+        for &(s, size) in blocks {
+            if size < t {
+                continue;
+            }
+            let e = s + size;
+            let m = &mut self.ends_max_start[e as usize];
+            *m = if *m == NONE { s } else { (*m).max(s) };
+            for q in s + 1..e {
+                self.open[q as usize].push((s, e));
+            }
+            let f = &mut self.fut_min[s as usize];
+            *f = (*f).min(size);
+        }
+        for o in &mut self.open {
+            o.sort_unstable();
+        }
+        for i in (0..nu).rev() {
+            self.fut_min[i] = self.fut_min[i].min(self.fut_min[i + 1]);
+        }
+    }
+
+    fn reset(&mut self, max_imbalance: u32) {
+        self.failed.clear();
+        self.path.clear();
+        self.used = [0; MAX_NUMA_NODES];
+        self.max_imbalance = max_imbalance;
+    }
+
+    fn imbalance(&self) -> u32 {
+        let u = &self.used[..self.numa_nodes];
+        match (u.iter().max(), u.iter().min()) {
+            (Some(a), Some(b)) => a - b,
+            _ => 0,
+        }
+    }
+
+    /// Lower bound on the final NUMA imbalance from position `p` with `rem` cores left.
+    fn numa_lb(&self, p: u32, rem: u32) -> u32 {
+        let m = self.numa_nodes;
+        if m == 0 {
+            return 0;
+        }
+        let base = p as usize * m;
+        let mut cur_max = 0;
+        let mut reach_min = u32::MAX;
+        let mut total = rem;
+        for j in 0..m {
+            let u = self.used[j];
+            cur_max = cur_max.max(u);
+            reach_min = reach_min.min(u + self.node_free_ahead[base + j]);
+            total += u;
+        }
+        let lb1 = cur_max.saturating_sub(reach_min);
+        let lb2 = if self.all_known {
+            u32::from(total % m as u32 != 0)
+        } else {
+            0
+        };
+        lb1.max(lb2)
+    }
+
+    fn key(&self, p: u32, ms: u128, r: u32, got: bool, irr_left: u32) -> Key {
+        let mut numa: u128 = 0;
+        // NUMA usage only matters for the key when the imbalance is constrained.
+        let tracked = if self.max_imbalance == u32::MAX {
+            0
+        } else {
+            self.numa_nodes
+        };
+        for j in 0..tracked {
+            numa |= u128::from(self.used[j] as u16) << (16 * j);
+        }
+        let meta = u64::from(p)
+            | (u64::from(r) << 11)
+            | (u64::from(got) << 22)
+            | (u64::from(irr_left) << 23);
+        Key { ms, meta, numa }
+    }
+
+    fn normalize(&self, r: u32, p: u32) -> u32 {
+        self.open[p as usize]
+            .iter()
+            .find(|&&(s, _)| s >= r)
+            .map_or(p, |&(s, _)| s)
+    }
+
+    fn block_possible(&self, p: u32, r: u32, slack: u32) -> bool {
+        let mut need = self.fut_min[p as usize];
+        for &(s, e) in &self.open[p as usize] {
+            if s >= r {
+                need = need.min(e - p);
+            }
+        }
+        need != NONE && need <= slack
+    }
+
+    fn add_numa(&mut self, start: u32, size: u32, sign: bool) {
+        if self.numa_nodes == 0 {
+            return;
+        }
+        for c in start..start + size {
+            if let Some(j) = self.node_of[c as usize] {
+                let u = &mut self.used[j as usize];
+                if sign {
+                    *u += 1;
+                } else {
+                    *u -= 1;
+                }
+            }
+        }
+    }
+
+    fn dfs(&mut self, p: u32, ms: u128, rem: u32, r: u32, got: bool, irr_left: u32) -> bool {
+        if p == self.n {
+            return rem == 0 && got && self.imbalance() <= self.max_imbalance;
+        }
+        let fa = self.free_ahead[p as usize];
+        if rem > fa {
+            return false;
+        }
+        if !got && !self.block_possible(p, r, fa - rem) {
+            return false;
+        }
+        if self.numa_lb(p, rem) > self.max_imbalance {
+            return false;
+        }
+        let key = self.key(p, ms, r, got, irr_left);
+        if self.failed.contains(&key) {
+            return false;
+        }
+        if self.blocked[p as usize] {
+            if self.dfs(p + 1, ms, rem, p + 1, got, irr_left) {
+                return true;
+            }
+        } else {
+            let nopts = self.opts[p as usize].len();
+            for i in 0..nopts {
+                let (ci, irr) = self.opts[p as usize][i];
+                if self.counts[ci] == 0 || (irr && irr_left == 0) {
+                    continue;
+                }
+                let size = self.sizes[ci];
+                self.counts[ci] -= 1;
+                self.add_numa(p, size, true);
+                self.path.push((p, ci, irr));
+                let ok = self.dfs(
+                    p + size,
+                    ms - self.radix[ci],
+                    rem - size,
+                    p + size,
+                    got,
+                    irr_left - u32::from(irr),
+                );
+                if ok {
+                    return true;
+                }
+                self.path.pop();
+                self.add_numa(p, size, false);
+                self.counts[ci] += 1;
+            }
+            if rem < fa {
+                let q = p + 1;
+                let (got2, r2) = if got {
+                    (true, q)
+                } else {
+                    let m = self.ends_max_start[q as usize];
+                    if m != NONE && m >= r {
+                        (true, q)
+                    } else {
+                        (false, self.normalize(r, q))
+                    }
+                };
+                if self.dfs(q, ms, rem, r2, got2, irr_left) {
+                    return true;
+                }
+            }
+        }
+        self.failed.insert(key);
+        false
+    }
+
+    /// Run one constrained search; returns the path on success.
+    fn run(&mut self, irr_budget: u32, max_imbalance: u32) -> Option<Vec<(u32, usize, bool)>> {
+        self.reset(max_imbalance);
+        let ms: u128 = self
+            .counts
+            .iter()
+            .zip(&self.radix)
+            .map(|(&c, &r)| u128::from(c) * r)
+            .sum();
+        let rem: u32 = self
+            .counts
+            .iter()
+            .zip(&self.sizes)
+            .map(|(&c, &s)| c * s)
+            .sum();
+        let got = self.target == 0;
+        let saved = self.counts.clone();
+        let ok = self.dfs(0, ms, rem, 0, got, irr_budget);
+        self.counts = saved;
+        ok.then(|| std::mem::take(&mut self.path))
+    }
+}
+
+/// Objective values of a concrete occupancy.
+pub(crate) fn evaluate(
+    topo: &Topology,
+    busy: &[bool],
+    groups: &[(u32, u32)],
+    blocks: &[(u32, u32)],
+) -> (u32, Option<u32>) {
+    let n = topo.total_cores() as usize;
+    let mut used = vec![false; n];
+    for &(s, size) in groups {
+        for c in s..s + size {
+            used[c as usize] = true;
+        }
+    }
+    let free = |c: u32| !busy[c as usize] && !used[c as usize];
+    let largest = blocks
+        .iter()
+        .filter(|&&(s, size)| (s..s + size).all(free))
+        .map(|&(_, size)| size)
+        .max()
+        .unwrap_or(0);
+    let mut nodes: Vec<u32> = topo.numa_nodes().iter().flatten().copied().collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    let imbalance = (nodes.len() >= 2).then(|| {
+        let k = topo.cores_per_chip();
+        let mut per = vec![0u32; nodes.len()];
+        for &(s, size) in groups {
+            for c in s..s + size {
+                if let Some(j) = topo
+                    .numa_of_chip(c / k)
+                    .and_then(|x| nodes.binary_search(&x).ok())
+                {
+                    per[j] += 1;
+                }
+            }
+        }
+        per.iter().max().copied().unwrap_or(0) - per.iter().min().copied().unwrap_or(0)
+    });
+    (largest, imbalance)
+}
+
+fn to_solution(p: &Problem<'_>, path: &[(u32, usize, bool)], blocks: &[(u32, u32)]) -> Solution {
+    let mut starts: Vec<Vec<(u32, bool)>> = vec![Vec::new(); p.classes.len()];
+    let mut groups = Vec::with_capacity(path.len());
+    for &(s, ci, irr) in path {
+        starts[ci].push((s, irr));
+        groups.push((s, p.classes[ci].size));
+    }
+    for v in &mut starts {
+        v.sort_unstable();
+    }
+    let (largest_block, numa_imbalance) = evaluate(p.topo, p.busy, &groups, blocks);
+    Solution {
+        starts,
+        irregular: path.iter().filter(|x| x.2).count() as u32,
+        largest_block,
+        numa_imbalance,
+    }
+}
+
+/// Whether the problem has any solution (irregular groups allowed under `Prefer`).
+pub(crate) fn feasible(p: &Problem<'_>) -> Result<bool, PlanError> {
+    let needed: u64 = p
+        .classes
+        .iter()
+        .map(|c| u64::from(c.size) * u64::from(c.count))
+        .sum();
+    let free = p.busy.iter().filter(|&&b| !b).count() as u64;
+    if needed > free {
+        return Ok(false);
+    }
+    let groups: u32 = p.classes.iter().map(|c| c.count).sum();
+    let mut s = Search::new(p, false)?;
+    if s.run(0, u32::MAX).is_some() {
+        return Ok(true);
+    }
+    if p.strictness == Strictness::Prefer {
+        let mut s = Search::new(p, true)?;
+        return Ok(s.run(groups, u32::MAX).is_some());
+    }
+    Ok(false)
+}
+
+/// Solve exactly; `Ok(None)` when nothing fits.
+pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
+    let needed: u64 = p
+        .classes
+        .iter()
+        .map(|c| u64::from(c.size) * u64::from(c.count))
+        .sum();
+    let free = p.busy.iter().filter(|&&b| !b).count() as u64;
+    if needed > free {
+        return Ok(None);
+    }
+    let blocks: Vec<(u32, u32)> = p
+        .topo
+        .legal_blocks()
+        .into_iter()
+        .filter(|&(s, size)| (s..s + size).all(|c| !p.busy[c as usize]))
+        .collect();
+    let groups: u32 = p.classes.iter().map(|c| c.count).sum();
+
+    // Stage 1-2: feasibility with the fewest irregular groups.
+    let mut search = Search::new(p, false)?;
+    let mut irr_budget = 0u32;
+    let mut best = search.run(0, u32::MAX);
+    if best.is_none() && p.strictness == Strictness::Prefer {
+        search = Search::new(p, true)?;
+        // Feasibility is monotone in the budget: binary search the fewest irregular groups.
+        if let Some(path) = search.run(groups, u32::MAX) {
+            let (mut lo, mut hi) = (1u32, groups);
+            let mut found = path;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match search.run(mid, u32::MAX) {
+                    Some(p) => {
+                        hi = mid;
+                        found = p;
+                    }
+                    None => lo = mid + 1,
+                }
+            }
+            // `found` may come from a larger budget; re-run at the minimum for the
+            // label-order-first solution under exactly that budget.
+            irr_budget = lo;
+            best = search.run(lo, u32::MAX).or(Some(found));
+        }
+    }
+    let Some(mut path) = best else {
+        return Ok(None);
+    };
+    let mut sol = to_solution(p, &path, &blocks);
+
+    // Stage 3: largest free legal block, from the upper bound down.
+    let spare = (free - needed) as u32;
+    let mut candidates: Vec<u32> = blocks
+        .iter()
+        .map(|&(_, s)| s)
+        .filter(|&s| s <= spare && s > sol.largest_block)
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    candidates.dedup();
+    for t in candidates {
+        search.set_target(t, &blocks);
+        if let Some(found) = search.run(irr_budget, u32::MAX) {
+            path = found;
+            sol = to_solution(p, &path, &blocks);
+            break;
+        }
+    }
+    let t_star = sol.largest_block;
+
+    // Stage 4: NUMA balance.
+    if let Some(current) = sol.numa_imbalance {
+        search.set_target(t_star, &blocks);
+        for m in 0..current {
+            if let Some(found) = search.run(irr_budget, m) {
+                sol = to_solution(p, &found, &blocks);
+                break;
+            }
+        }
+    }
+    Ok(Some(sol))
+}

@@ -1,0 +1,489 @@
+//! [`Device`]: the process's handle to the Neuron runtime.
+
+use crate::error::{Error, Result};
+use crate::ffi;
+use ncg_planner::{CoreRange, Topology};
+use neuron_rt_sys::{NrtApi, RuntimeVersion, c_chars_to_string};
+use parking_lot::Mutex;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+
+/// Environment variable that overrides [`Backend::Auto`]: `emulator` or `hardware`.
+pub const BACKEND_ENV: &str = "NEURON_RT_BACKEND";
+
+/// Which runtime a [`Device`] drives.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Backend {
+    /// The real runtime when this machine has Neuron devices (`/dev/neuron*`), the emulator only
+    /// when it has none. On a machine with Neuron devices a missing runtime is an error, never a
+    /// silent fall-back to the emulator. `NEURON_RT_BACKEND=emulator|hardware` overrides.
+    #[default]
+    Auto,
+    /// The real `libnrt.so.1`, from `library` or the search order of
+    /// [`NrtApi::load`](neuron_rt_sys::NrtApi::load).
+    Hardware {
+        /// An explicit library path.
+        library: Option<PathBuf>,
+    },
+    /// The built-in emulator.
+    Emulator {
+        /// The instance to emulate (`"inf2.24xlarge"`); `None` = `NEURON_RT_EMULATOR_INSTANCE`
+        /// or the emulator's default, `inf2.xlarge`.
+        instance: Option<String>,
+    },
+}
+
+impl Backend {
+    /// The emulator, emulating `instance` (e.g. `"trn1.32xlarge"`).
+    pub fn emulator(instance: impl Into<String>) -> Backend {
+        Backend::Emulator {
+            instance: Some(instance.into()),
+        }
+    }
+}
+
+/// The runtime's log level (`NEURON_RT_LOG_LEVEL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// No console output.
+    Quiet,
+    /// Errors only (the runtime's default).
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Informational messages.
+    Info,
+    /// Debug messages.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+impl LogLevel {
+    fn as_env(self) -> &'static str {
+        match self {
+            LogLevel::Quiet => "QUIET",
+            LogLevel::Error => "ERROR",
+            LogLevel::Warning => "WARNING",
+            LogLevel::Info => "INFO",
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Trace => "TRACE",
+        }
+    }
+}
+
+/// Which backend an open [`Device`] is running on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The real runtime on Neuron hardware.
+    Hardware,
+    /// The built-in emulator.
+    Emulator,
+}
+
+/// Settings for [`Device::open`]. Created by [`Device::builder`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceBuilder {
+    backend: Backend,
+    visible_cores: Option<CoreRange>,
+    log_level: Option<LogLevel>,
+    lnc: Option<u32>,
+    lock_dir: Option<PathBuf>,
+}
+
+impl DeviceBuilder {
+    /// Choose the backend (default [`Backend::Auto`]).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Reserve exactly these **global** cores (`NEURON_RT_VISIBLE_CORES`). On the emulator this
+    /// is applied directly; on hardware the runtime reads the environment at init, so the
+    /// process must be started with the same `NEURON_RT_VISIBLE_CORES` (an ncg-planner plan
+    /// gives it) and `open` fails if it differs.
+    pub fn visible_cores(mut self, cores: CoreRange) -> Self {
+        self.visible_cores = Some(cores);
+        self
+    }
+
+    /// The runtime's log level (emulator; on hardware set `NEURON_RT_LOG_LEVEL`).
+    pub fn log_level(mut self, level: LogLevel) -> Self {
+        self.log_level = Some(level);
+        self
+    }
+
+    /// Logical NeuronCore size, 1 or 2 (trn2 only; emulator — on hardware set
+    /// `NEURON_LOGICAL_NC_CONFIG`).
+    pub fn logical_nc_config(mut self, lnc: u32) -> Self {
+        self.lnc = Some(lnc);
+        self
+    }
+
+    /// Directory of the emulator's cross-process core locks (`NEURON_RT_EMULATOR_LOCK_DIR`).
+    pub fn emulator_lock_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.lock_dir = Some(dir.into());
+        self
+    }
+
+    /// Open the device (see [`Device::open`]).
+    pub fn open(self) -> Result<Device> {
+        Device::open_with(self)
+    }
+}
+
+/// The instance the runtime reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceInfo {
+    /// `nrt_instance_info_t.family` (`NRT_INSTANCE_*`).
+    pub family: u32,
+    /// `nrt_instance_info_t.size` (`NRT_INSTANCE_SIZE_*`).
+    pub size: u32,
+    /// The instance type, e.g. `"inf2.24xlarge"`, when family and size are known.
+    pub name: Option<String>,
+    /// Architecture name.
+    pub arch_name: String,
+    /// Device revision.
+    pub device_revision: String,
+}
+
+pub(crate) struct DeviceInner {
+    pub(crate) api: NrtApi,
+    settings: DeviceBuilder,
+    backend: BackendKind,
+    instance: Option<InstanceInfo>,
+    total_cores: u32,
+    visible_cores: u32,
+    visible_start: Option<u32>,
+    topology: Option<Topology>,
+    /// Core groups claimed in this process, relative to the visible cores.
+    pub(crate) claimed: Mutex<Vec<CoreRange>>,
+}
+
+impl Drop for DeviceInner {
+    fn drop(&mut self) {
+        ffi::close(&self.api);
+    }
+}
+
+/// The one open device of this process, if any.
+static OPEN: Mutex<Weak<DeviceInner>> = Mutex::new(Weak::new());
+
+/// The process's handle to the Neuron runtime.
+///
+/// The runtime is one per process (`nrt_init` reserves this process's NeuronCores), so there is
+/// one `Device` at a time: cloning it is cheap (an `Arc`), opening it again while it is open
+/// returns the same device, and the runtime closes when the last clone is dropped (or with
+/// [`Device::close`], which reports problems). Core groups and models borrow the `Device`, so
+/// none of them can outlive it. For a `'static` device (services, threads), keep it in a
+/// `static OnceLock<Device>`.
+///
+/// ```
+/// use neuron_rt::{Backend, Device};
+/// let device = Device::builder().backend(Backend::emulator("inf2.24xlarge")).open()?;
+/// assert_eq!(device.total_cores(), 12);
+/// assert_eq!(device.instance().and_then(|i| i.name.clone()).as_deref(), Some("inf2.24xlarge"));
+/// # Ok::<(), neuron_rt::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Device {
+    pub(crate) inner: Arc<DeviceInner>,
+}
+
+impl Device {
+    /// Settings for opening the device.
+    pub fn builder() -> DeviceBuilder {
+        DeviceBuilder::default()
+    }
+
+    /// Open the device with [`Backend::Auto`] and the environment's settings.
+    pub fn open() -> Result<Device> {
+        Device::builder().open()
+    }
+
+    fn open_with(settings: DeviceBuilder) -> Result<Device> {
+        let mut open = OPEN.lock();
+        if let Some(inner) = open.upgrade() {
+            return if settings == DeviceBuilder::default() || settings == inner.settings {
+                Ok(Device { inner })
+            } else {
+                Err(Error::DeviceAlreadyOpen {
+                    existing: format!("{:?}", inner.settings),
+                    requested: format!("{settings:?}"),
+                })
+            };
+        }
+        let inner = Arc::new(DeviceInner::open(settings)?);
+        *open = Arc::downgrade(&inner);
+        Ok(Device { inner })
+    }
+
+    /// Close the runtime now. Fails with [`Error::DeviceInUse`] while other clones, core groups
+    /// or models are alive (the runtime then closes when the last of them goes).
+    pub fn close(self) -> Result<()> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => {
+                drop(inner); // nrt_close
+                Ok(())
+            }
+            Err(inner) => Err(Error::DeviceInUse {
+                others: Arc::strong_count(&inner) - 1,
+            }),
+        }
+    }
+
+    pub(crate) fn api(&self) -> &NrtApi {
+        &self.inner.api
+    }
+
+    /// Which backend this device runs on.
+    pub fn backend(&self) -> BackendKind {
+        self.inner.backend
+    }
+
+    /// The instance, when the runtime reports it.
+    pub fn instance(&self) -> Option<&InstanceInfo> {
+        self.inner.instance.as_ref()
+    }
+
+    /// Logical NeuronCores in the instance.
+    pub fn total_cores(&self) -> u32 {
+        self.inner.total_cores
+    }
+
+    /// Logical NeuronCores this process reserved. Core numbers in [`CoreRange`]s given to
+    /// [`Device::core_group`] are relative to these: 0 is the first visible core.
+    pub fn visible_cores(&self) -> u32 {
+        self.inner.visible_cores
+    }
+
+    /// The global range of the visible cores, when known (always on the emulator; on hardware
+    /// when `NEURON_RT_VISIBLE_CORES` is set or all cores are visible).
+    pub fn visible_range(&self) -> Option<CoreRange> {
+        CoreRange::new(self.inner.visible_start?, self.inner.visible_cores).ok()
+    }
+
+    /// The instance topology (chips, cores per chip, links), when the instance is known.
+    pub fn topology(&self) -> Option<&Topology> {
+        self.inner.topology.as_ref()
+    }
+
+    /// Chips in the instance, when known.
+    pub fn chips(&self) -> Option<u32> {
+        self.topology().map(Topology::chips)
+    }
+
+    /// Logical cores per chip, when known.
+    pub fn cores_per_chip(&self) -> Option<u32> {
+        self.topology().map(Topology::cores_per_chip)
+    }
+
+    /// The runtime version read when the library was loaded.
+    pub fn runtime_version(&self) -> &RuntimeVersion {
+        self.inner.api.version()
+    }
+}
+
+impl fmt::Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Device")
+            .field("backend", &self.inner.backend)
+            .field(
+                "instance",
+                &self.inner.instance.as_ref().and_then(|i| i.name.as_deref()),
+            )
+            .field("total_cores", &self.inner.total_cores)
+            .field("visible_cores", &self.inner.visible_cores)
+            .field("runtime", &self.inner.api.version().to_string())
+            .finish()
+    }
+}
+
+impl DeviceInner {
+    fn open(settings: DeviceBuilder) -> Result<DeviceInner> {
+        let (api, backend) = resolve_backend(&settings.backend)?;
+        match backend {
+            BackendKind::Emulator => configure_emulator(&api, &settings)?,
+            BackendKind::Hardware => check_hardware_environment(&settings)?,
+        }
+        ffi::init(&api)?;
+        // From here on, dropping `inner` closes the runtime again on any error.
+        let mut inner = DeviceInner {
+            api,
+            settings,
+            backend,
+            instance: None,
+            total_cores: 0,
+            visible_cores: 0,
+            visible_start: None,
+            topology: None,
+            claimed: Mutex::new(Vec::new()),
+        };
+        let (total, visible) = ffi::core_counts(&inner.api)?;
+        inner.total_cores = total;
+        inner.visible_cores = visible;
+        inner.instance = ffi::instance_info(&inner.api).map(|raw| {
+            let name = instance_name(raw.family, raw.size);
+            InstanceInfo {
+                family: raw.family,
+                size: raw.size,
+                name,
+                arch_name: c_chars_to_string(&raw.arch_name),
+                device_revision: c_chars_to_string(&raw.device_revision),
+            }
+        });
+        let lnc = inner
+            .settings
+            .lnc
+            .or_else(|| env_u32("NEURON_LOGICAL_NC_CONFIG"));
+        inner.topology = inner
+            .instance
+            .as_ref()
+            .and_then(|i| i.name.as_deref())
+            .and_then(|name| match lnc {
+                Some(lnc) => Topology::preset_with_lnc(name, lnc).ok(),
+                None => Topology::preset(name).ok(),
+            })
+            .filter(|t| t.total_cores() == total);
+        inner.visible_start = visible_start(&inner.settings, total, visible);
+        Ok(inner)
+    }
+}
+
+fn env_u32(name: &str) -> Option<u32> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// Global id of visible core 0, when it can be known.
+fn visible_start(settings: &DeviceBuilder, total: u32, visible: u32) -> Option<u32> {
+    if let Some(range) = settings.visible_cores {
+        return Some(range.start());
+    }
+    if let Ok(spec) = std::env::var("NEURON_RT_VISIBLE_CORES") {
+        // The first id of the (contiguous) spec: "3-5", "3,4,5", "3".
+        return spec
+            .split([',', '-'])
+            .filter_map(|s| s.trim().parse::<u32>().ok())
+            .min();
+    }
+    (visible == total).then_some(0)
+}
+
+fn instance_name(family: u32, size: u32) -> Option<String> {
+    use neuron_rt_sys::*;
+    let family = match family {
+        NRT_INSTANCE_INF1 => "inf1",
+        NRT_INSTANCE_INF2 => "inf2",
+        NRT_INSTANCE_TRN1 => "trn1",
+        NRT_INSTANCE_TRN1N => "trn1n",
+        NRT_INSTANCE_TRN2 => "trn2",
+        NRT_INSTANCE_TRN2U => "trn2u",
+        _ => return None,
+    };
+    let size = match size {
+        NRT_INSTANCE_SIZE_1XL => "xlarge",
+        NRT_INSTANCE_SIZE_2XL => "2xlarge",
+        NRT_INSTANCE_SIZE_3XL => "3xlarge",
+        NRT_INSTANCE_SIZE_4XL => "4xlarge",
+        NRT_INSTANCE_SIZE_6XL => "6xlarge",
+        NRT_INSTANCE_SIZE_8XL => "8xlarge",
+        NRT_INSTANCE_SIZE_24XL => "24xlarge",
+        NRT_INSTANCE_SIZE_32XL => "32xlarge",
+        NRT_INSTANCE_SIZE_48XL => "48xlarge",
+        _ => return None,
+    };
+    Some(format!("{family}.{size}"))
+}
+
+fn resolve_backend(backend: &Backend) -> Result<(NrtApi, BackendKind)> {
+    match backend {
+        Backend::Hardware { library } => {
+            Ok((NrtApi::load(library.as_deref())?, BackendKind::Hardware))
+        }
+        Backend::Emulator { .. } => emulator_api().map(|api| (api, BackendKind::Emulator)),
+        Backend::Auto => match std::env::var(BACKEND_ENV).ok().as_deref().map(str::trim) {
+            Some("emulator") => emulator_api().map(|api| (api, BackendKind::Emulator)),
+            Some("hardware") => Ok((NrtApi::load(None)?, BackendKind::Hardware)),
+            Some(other) if !other.is_empty() => Err(Error::InvalidSetting {
+                what: "NEURON_RT_BACKEND",
+                given: other.into(),
+                expected: "\"emulator\" or \"hardware\" (or unset for automatic)".into(),
+            }),
+            _ => {
+                let devices = neuron_rt_sys::neuron_device_nodes();
+                if devices.is_empty() {
+                    emulator_api().map(|api| (api, BackendKind::Emulator))
+                } else {
+                    NrtApi::load(None)
+                        .map(|api| (api, BackendKind::Hardware))
+                        .map_err(|source| Error::HardwareWithoutRuntime {
+                            devices: devices
+                                .iter()
+                                .map(|d| d.display().to_string())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            source,
+                        })
+                }
+            }
+        },
+    }
+}
+
+#[cfg(feature = "emulator")]
+fn emulator_api() -> Result<NrtApi> {
+    Ok(NrtApi::emulator())
+}
+
+#[cfg(not(feature = "emulator"))]
+fn emulator_api() -> Result<NrtApi> {
+    Err(Error::EmulatorNotBuilt)
+}
+
+/// Apply the builder's settings as emulator options. Every option is set or cleared, so a
+/// previous Device's settings in this process never leak into this one.
+fn configure_emulator(api: &NrtApi, settings: &DeviceBuilder) -> Result<()> {
+    let instance = match &settings.backend {
+        Backend::Emulator { instance } => instance.clone(),
+        _ => None,
+    };
+    ffi::set_emulator_option(api, c"instance", instance.as_deref())?;
+    ffi::set_emulator_option(api, c"lnc", settings.lnc.map(|l| l.to_string()).as_deref())?;
+    ffi::set_emulator_option(
+        api,
+        c"visible_cores",
+        settings.visible_cores.map(|r| r.to_string()).as_deref(),
+    )?;
+    ffi::set_emulator_option(api, c"log_level", settings.log_level.map(LogLevel::as_env))?;
+    ffi::set_emulator_option(
+        api,
+        c"lock_dir",
+        settings
+            .lock_dir
+            .as_ref()
+            .map(|d| d.to_string_lossy().into_owned())
+            .as_deref(),
+    )?;
+    Ok(())
+}
+
+/// On hardware the runtime reads its settings from the environment at init; the builder can
+/// only check that the environment asks for the same thing.
+fn check_hardware_environment(settings: &DeviceBuilder) -> Result<()> {
+    if let Some(range) = settings.visible_cores {
+        let env = std::env::var("NEURON_RT_VISIBLE_CORES").unwrap_or_default();
+        if env.trim() != range.to_string() {
+            return Err(Error::InvalidSetting {
+                what: "visible cores on hardware",
+                given: format!("NEURON_RT_VISIBLE_CORES={env:?}"),
+                expected: format!(
+                    "NEURON_RT_VISIBLE_CORES={range} in the environment the process was started \
+                     with (the runtime reads it at init)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,469 @@
+//! [`Model`]: a NEFF loaded on a [`NeuronCoreGroup`].
+
+use crate::binding::{BindingBuffers, IoBinding};
+use crate::element::DType;
+use crate::error::{Error, ErrorContext, Result, report_dropped_error};
+use crate::ffi::RawModel;
+use crate::group::NeuronCoreGroup;
+use crate::tensor::{Input, Outputs, TensorInfo, TensorUsage};
+use neuron_neff::NeffHeader;
+use neuron_rt_sys::DtypeEncoding;
+use parking_lot::Mutex;
+use std::fmt;
+
+/// Options for [`NeuronCoreGroup::load_with`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    allow_idle_cores: bool,
+}
+
+impl LoadOptions {
+    /// Allow a group larger than the model needs; the extra cores stay idle and are reported by
+    /// [`Model::idle_cores`]. Off by default, because idle cores are usually a planning mistake.
+    pub fn allow_idle_cores(mut self, allow: bool) -> Self {
+        self.allow_idle_cores = allow;
+        self
+    }
+}
+
+/// A failed load: the error, and the group back (its cores stay claimed until you drop it).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct LoadFailed<'d> {
+    /// Why the load failed.
+    pub error: Error,
+    /// The group, unchanged.
+    pub group: NeuronCoreGroup<'d>,
+}
+
+impl From<LoadFailed<'_>> for Error {
+    fn from(failed: LoadFailed<'_>) -> Error {
+        failed.error
+    }
+}
+
+impl<'d> NeuronCoreGroup<'d> {
+    /// Load a NEFF onto this group; see [`load_with`](Self::load_with).
+    pub fn load(self, neff: &[u8]) -> Result<Model<'d>> {
+        self.load_with(neff, &LoadOptions::default())
+    }
+
+    /// Load a NEFF onto this group, consuming it: a group holds one model. On failure the group
+    /// is dropped and its cores released; use [`try_load_with`](Self::try_load_with) to get the
+    /// group back instead.
+    ///
+    /// The NEFF header is checked in Rust first: a model compiled for more cores than the group
+    /// has is refused ([`Error::ModelNeedsMoreCores`]), and so is a group larger than the model
+    /// needs unless [`LoadOptions::allow_idle_cores`] ([`Error::GroupLargerThanModel`]).
+    pub fn load_with(self, neff: &[u8], options: &LoadOptions) -> Result<Model<'d>> {
+        self.try_load_with(neff, options)
+            .map_err(|failed| failed.error)
+    }
+
+    /// Like [`load_with`](Self::load_with), but a failure returns the group with the error.
+    pub fn try_load_with(
+        self,
+        neff: &[u8],
+        options: &LoadOptions,
+    ) -> Result<Model<'d>, LoadFailed<'d>> {
+        match Model::load(&self, neff, options) {
+            Ok((raw, header, inputs, outputs)) => {
+                let device = self.device();
+                Ok(Model {
+                    pool: BindingPool {
+                        buffers: Mutex::new(Vec::new()),
+                        device,
+                    },
+                    handle: ModelHandle {
+                        raw: Some(raw),
+                        device,
+                    },
+                    group: self,
+                    model_cores: header.core_count(),
+                    name: header.name().to_string(),
+                    inputs,
+                    outputs,
+                })
+            }
+            Err(error) => Err(LoadFailed { error, group: self }),
+        }
+    }
+}
+
+/// A model loaded on a [`NeuronCoreGroup`]. `Send + Sync`: many threads may execute it at once,
+/// each with its own [`IoBinding`] (or through [`Model::run`]). Dropping it unloads the model and
+/// releases the group; [`Model::unload`] does the same and reports errors.
+pub struct Model<'d> {
+    // Field order is drop order: pooled tensors, then the model, then the group's cores.
+    pool: BindingPool<'d>,
+    handle: ModelHandle<'d>,
+    group: NeuronCoreGroup<'d>,
+    name: String,
+    model_cores: u32,
+    inputs: Vec<TensorInfo>,
+    outputs: Vec<TensorInfo>,
+}
+
+/// The runtime's model handle; unloads in `Drop`.
+struct ModelHandle<'d> {
+    raw: Option<RawModel>,
+    device: &'d crate::Device,
+}
+
+impl ModelHandle<'_> {
+    fn unload(&mut self) -> Result<()> {
+        match self.raw.take() {
+            Some(raw) => raw.unload(self.device.api()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ModelHandle<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.unload() {
+            report_dropped_error("unloading a dropped model", &e);
+        }
+    }
+}
+
+/// Device tensors reused by [`Model::run`]; freed in `Drop`.
+struct BindingPool<'d> {
+    buffers: Mutex<Vec<BindingBuffers>>,
+    device: &'d crate::Device,
+}
+
+impl Drop for BindingPool<'_> {
+    fn drop(&mut self) {
+        for buffers in self.buffers.get_mut().drain(..) {
+            buffers.free(self.device.api());
+        }
+    }
+}
+
+type Loaded = (RawModel, NeffHeader, Vec<TensorInfo>, Vec<TensorInfo>);
+
+impl<'d> Model<'d> {
+    fn load(group: &NeuronCoreGroup<'d>, neff: &[u8], options: &LoadOptions) -> Result<Loaded> {
+        let cores = group.cores();
+        let header = NeffHeader::parse(neff).map_err(|source| Error::Neff {
+            source,
+            context: ErrorContext {
+                cores: Some(cores),
+                ..Default::default()
+            },
+        })?;
+        let (model_cores, group_cores) = (header.core_count(), group.len());
+        let name = header.name().to_string();
+        if model_cores > group_cores {
+            return Err(Error::ModelNeedsMoreCores {
+                model: name,
+                model_cores,
+                group: cores,
+                group_cores,
+            });
+        }
+        if model_cores < group_cores && !options.allow_idle_cores {
+            return Err(Error::GroupLargerThanModel {
+                model: name,
+                model_cores,
+                group: cores,
+                group_cores,
+            });
+        }
+        let api = group.device().api();
+        let context = || ErrorContext {
+            model: Some(name.clone()),
+            cores: Some(cores),
+            tensor: None,
+        };
+        let vnc = i32::try_from(cores.start()).map_err(|_| Error::GroupOutOfRange {
+            requested: cores,
+            visible: group.device().visible_cores(),
+        })?;
+        let raw = RawModel::load(api, neff, vnc, context)?;
+        match describe_tensors(&name, &raw, api) {
+            Ok((inputs, outputs)) => Ok((raw, header, inputs, outputs)),
+            Err(e) => {
+                if let Err(unload) = raw.unload(api) {
+                    report_dropped_error(
+                        "unloading a model whose tensor info was unusable",
+                        &unload,
+                    );
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The model's name (from the NEFF header).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The group the model occupies.
+    pub fn group(&self) -> &NeuronCoreGroup<'d> {
+        &self.group
+    }
+
+    /// Cores the model was compiled for.
+    pub fn model_cores(&self) -> u32 {
+        self.model_cores
+    }
+
+    /// Cores of the group the model leaves idle (non-zero only with
+    /// [`LoadOptions::allow_idle_cores`]).
+    pub fn idle_cores(&self) -> u32 {
+        self.group.len() - self.model_cores
+    }
+
+    /// The inputs, in the model's order.
+    pub fn inputs(&self) -> &[TensorInfo] {
+        &self.inputs
+    }
+
+    /// The outputs, in the model's order.
+    pub fn outputs(&self) -> &[TensorInfo] {
+        &self.outputs
+    }
+
+    pub(crate) fn raw(&self) -> Result<&RawModel> {
+        self.handle.raw.as_ref().ok_or_else(|| Error::Runtime {
+            call: "nrt_execute",
+            status: crate::RuntimeStatus::InvalidHandle,
+            context: self.context(None),
+        })
+    }
+
+    pub(crate) fn device(&self) -> &'d crate::Device {
+        self.handle.device
+    }
+
+    pub(crate) fn context(&self, tensor: Option<&str>) -> ErrorContext {
+        ErrorContext {
+            model: Some(self.name.clone()),
+            cores: Some(self.group.cores()),
+            tensor: tensor.map(str::to_string),
+        }
+    }
+
+    /// A reusable set of device tensors for this model: the allocation-free hot path.
+    ///
+    /// ```
+    /// use neuron_rt::{Backend, Device};
+    /// use neuron_neff::ModelBuilder;
+    /// let device = Device::builder().backend(Backend::emulator("inf2.xlarge")).open()?;
+    /// let neff = ModelBuilder::mlp("mlp", &[4, 8, 3], 2, 7).build()?;
+    /// let model = device.core_group_of_size(1)?.load(&neff)?;
+    /// let mut binding = model.binding()?;
+    /// let (input, output) = (binding.input_index("input")?, binding.output_index("probs")?);
+    /// let mut probs = [0f32; 6];
+    /// for _ in 0..3 {
+    ///     binding.write_input_at(input, &[0.5f32; 8])?;
+    ///     binding.execute()?;
+    ///     binding.read_output_at(output, &mut probs)?;
+    /// }
+    /// assert!((probs[..3].iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn binding(&self) -> Result<IoBinding<'_, 'd>> {
+        Ok(IoBinding::new(self, BindingBuffers::allocate(self)?))
+    }
+
+    /// Run once with named host arrays in and owned arrays out. Every input must be given once,
+    /// with its exact dtype and shape.
+    ///
+    /// ```
+    /// use neuron_rt::{Backend, Device, Input};
+    /// use neuron_neff::ModelBuilder;
+    /// let device = Device::builder().backend(Backend::emulator("inf2.xlarge")).open()?;
+    /// let neff = ModelBuilder::mlp("mlp", &[4, 8, 3], 2, 7).build()?;
+    /// let model = device.core_group_of_size(1)?.load(&neff)?;
+    /// let x = ndarray::Array2::<f32>::ones((2, 4));
+    /// let out = model.run(&[Input::new("input", &x)])?;
+    /// let probs = out.array::<f32>("probs")?;
+    /// assert_eq!(probs.shape(), &[2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run(&self, inputs: &[Input<'_>]) -> Result<Outputs> {
+        self.check_inputs(inputs)?;
+        let pooled = self.pool.buffers.lock().pop();
+        let buffers = match pooled {
+            Some(buffers) => buffers,
+            None => BindingBuffers::allocate(self)?,
+        };
+        let mut binding = IoBinding::new(self, buffers);
+        let result = run_once(self, &mut binding, inputs);
+        if let Some(buffers) = binding.into_buffers() {
+            self.pool.buffers.lock().push(buffers);
+        }
+        result
+    }
+
+    fn check_inputs(&self, inputs: &[Input<'_>]) -> Result<()> {
+        for input in inputs {
+            let Some(info) = self.inputs.iter().find(|i| i.name == input.name) else {
+                return Err(self.unknown_tensor("input", &input.name));
+            };
+            if inputs.iter().filter(|i| i.name == input.name).count() > 1 {
+                return Err(Error::ShapeMismatch {
+                    model: self.name.clone(),
+                    tensor: info.name.clone(),
+                    expected: "one array".into(),
+                    given: "the same input name more than once".into(),
+                });
+            }
+            if info.dtype != input.dtype {
+                return Err(Error::DTypeMismatch {
+                    model: self.name.clone(),
+                    tensor: info.name.clone(),
+                    expected: info.dtype.to_string(),
+                    given: input.dtype.to_string(),
+                });
+            }
+            if info.shape != input.shape {
+                return Err(Error::ShapeMismatch {
+                    model: self.name.clone(),
+                    tensor: info.name.clone(),
+                    expected: format!("shape {:?}", info.shape),
+                    given: format!("shape {:?}", input.shape),
+                });
+            }
+        }
+        if let Some(missing) = self
+            .inputs
+            .iter()
+            .find(|i| !inputs.iter().any(|x| x.name == i.name))
+        {
+            return Err(Error::MissingInput {
+                model: self.name.clone(),
+                name: missing.name.clone(),
+                expected: missing.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn unknown_tensor(&self, kind: &'static str, name: &str) -> Error {
+        let list = if kind == "input" {
+            &self.inputs
+        } else {
+            &self.outputs
+        };
+        Error::UnknownTensor {
+            model: self.name.clone(),
+            kind,
+            name: name.into(),
+            available: list
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// Unload the model and get its group back.
+    ///
+    /// # Errors
+    /// What `nrt_unload` returned; the group's cores are released in that case.
+    pub fn unload(self) -> Result<NeuronCoreGroup<'d>> {
+        let Model {
+            pool,
+            mut handle,
+            group,
+            ..
+        } = self;
+        drop(pool);
+        handle.unload()?;
+        Ok(group)
+    }
+}
+
+fn run_once(
+    model: &Model<'_>,
+    binding: &mut IoBinding<'_, '_>,
+    inputs: &[Input<'_>],
+) -> Result<Outputs> {
+    for input in inputs {
+        let index = binding.input_index(&input.name)?;
+        binding.write_input_bytes(index, &input.bytes)?;
+    }
+    binding.execute()?;
+    let mut tensors = Vec::with_capacity(model.outputs.len());
+    for (index, info) in model.outputs.iter().enumerate() {
+        let mut bytes = vec![0u8; info.size_bytes];
+        binding.read_output_bytes(index, &mut bytes)?;
+        tensors.push((info.clone(), bytes));
+    }
+    Ok(Outputs {
+        model: model.name.clone(),
+        tensors,
+    })
+}
+
+/// Convert the runtime's tensor info, detecting the dtype numbering (see
+/// [`neuron_rt_sys::DtypeEncoding`]).
+fn describe_tensors(
+    model: &str,
+    raw: &RawModel,
+    api: &neuron_rt_sys::NrtApi,
+) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>)> {
+    let infos = raw.tensor_info(api)?;
+    let elements = |shape: &[u32]| shape.iter().map(|&d| d as usize).product::<usize>();
+    let encoding =
+        DtypeEncoding::detect(infos.iter().map(|i| (i.dtype, i.size, elements(&i.shape))))
+            .unwrap_or(DtypeEncoding::Hardware);
+    let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
+    for info in infos {
+        let dtype = encoding
+            .to_hardware(info.dtype)
+            .and_then(DType::from_code)
+            .ok_or_else(|| Error::UnsupportedTensor {
+                model: model.into(),
+                tensor: info.name.clone(),
+                problem: format!(
+                    "the runtime reports dtype code {}, which neuron-rt does not know",
+                    info.dtype
+                ),
+            })?;
+        let shape: Vec<usize> = info.shape.iter().map(|&d| d as usize).collect();
+        if dtype.size_bytes().checked_mul(elements(&info.shape)) != Some(info.size) {
+            return Err(Error::UnsupportedTensor {
+                model: model.into(),
+                tensor: info.name,
+                problem: format!(
+                    "size {} bytes does not match dtype {dtype} and shape {shape:?}",
+                    info.size
+                ),
+            });
+        }
+        let usage = if info.usage == neuron_rt_sys::NRT_TENSOR_USAGE_OUTPUT {
+            TensorUsage::Output
+        } else {
+            TensorUsage::Input
+        };
+        let described = TensorInfo {
+            name: info.name,
+            usage,
+            dtype,
+            shape,
+            size_bytes: info.size,
+        };
+        match usage {
+            TensorUsage::Input => inputs.push(described),
+            TensorUsage::Output => outputs.push(described),
+        }
+    }
+    Ok((inputs, outputs))
+}
+
+impl fmt::Debug for Model<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("name", &self.name)
+            .field("cores", &self.group.cores())
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .finish()
+    }
+}
