@@ -18,7 +18,7 @@
 //! broadcasting, relu, matmul, softmax), plus a simulated device time. [`Program`] decodes it
 //! with exactly the emulator's validation and encodes it; [`Program::evaluate`] is a reference
 //! CPU implementation; [`ModelBuilder`] writes complete NEFFs. The format, shared with the C
-//! side, is in the [`format`] module — the single source of truth.
+//! side, is in the [`format`](mod@format) module — the single source of truth.
 //!
 //! ```
 //! use neuron_neff::{DType, ModelBuilder, Neff};

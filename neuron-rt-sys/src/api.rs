@@ -108,8 +108,8 @@ macro_rules! nrt_api {
 
         /// Compile-time proof that the table's signatures are exactly the headers' (the
         /// declarations bindgen generated from them). Never instantiated, so it references no
-        /// symbol at link time.
-        #[allow(dead_code)]
+        /// symbol at link time (generic so that it is never code-generated).
+        #[allow(dead_code, clippy::extra_unused_type_parameters)]
         fn signatures_match_headers<T>() {
             $( let _: unsafe extern "C" fn($($rty),*) $(-> $rret)? = crate::declarations::$rname; )*
             $( let _: unsafe extern "C" fn($($oty),*) $(-> $oret)? = crate::declarations::$oname; )*

@@ -61,6 +61,8 @@ impl<'d> NeuronCoreGroup<'d> {
     }
 
     /// Like [`load_with`](Self::load_with), but a failure returns the group with the error.
+    // The error carries the group back by value on purpose; it is the cold path.
+    #[allow(clippy::result_large_err)]
     pub fn try_load_with(
         self,
         neff: &[u8],

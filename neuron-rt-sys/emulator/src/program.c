@@ -494,8 +494,13 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
                     nrtemu_dtype_name(t->dtype), fmt_shape(s, sizeof s, t->dims, t->ndim));
             return -1;
         }
-        snprintf(what, sizeof what, "tensor %u ('%s') data", i, t->name);
-        if (need(r, (size_t)byte_len, what)) return -1;
+        if (byte_len > (uint64_t)(r->len - r->off)) { /* checked in 64 bits: no truncation */
+            set_err(r->err, r->err_len,
+                    "program is truncated at offset %zu: expected tensor %u ('%s') data (%llu "
+                    "bytes), only %zu remain",
+                    r->off, i, t->name, (unsigned long long)byte_len, r->len - r->off);
+            return -1;
+        }
         *const_data = r->p + r->off;
         r->off += (size_t)byte_len;
     }
@@ -656,7 +661,7 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
         free(cdata);
         return -1;
     }
-    if (scratch > SIZE_MAX || const_total > SIZE_MAX) {
+    if (total > SIZE_MAX) { /* only possible where size_t is 32 bits */
         set_err(r->err, r->err_len, "program needs more memory than this process can address");
         free(cdata);
         return -1;

@@ -7,7 +7,10 @@
 #   NO_CROSS_CHECK=1 neuron-rt-sys/emulator/tests/run_program_test.sh   # C unit tests only
 #
 # Environment: CC (default gcc), CARGO_TARGET_DIR (default /work/target-neff), OUT_DIR for the
-# binary and vectors (default a fresh temporary directory).
+# binary and vectors (default a fresh temporary directory), VECTORS_DIR to use vectors written
+# earlier (`cargo run -p neuron-neff --example cross_check_vectors -- DIR`) instead of running
+# cargo. `cargo test -p neuron-neff --test cross_check` runs the same cross-check without
+# sanitizers.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -24,10 +27,14 @@ if [ "${NO_CROSS_CHECK:-0}" = "1" ]; then
     exit $?
 fi
 
-vectors="$out/vectors"
-mkdir -p "$vectors"
-(cd "$root" && CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-neff} \
-    cargo run --quiet -p neuron-neff --example cross_check_vectors -- "$vectors")
+if [ -n "${VECTORS_DIR:-}" ]; then
+    vectors=$VECTORS_DIR
+else
+    vectors="$out/vectors"
+    mkdir -p "$vectors"
+    (cd "$root" && CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-neff} \
+        cargo run --quiet -p neuron-neff --example cross_check_vectors -- "$vectors")
+fi
 set --
 for neff in "$vectors"/*.neff; do
     base=${neff%.neff}
