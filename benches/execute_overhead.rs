@@ -1,1 +1,253 @@
-fn main() {}
+//! Per-call overhead of `IoBinding::execute` on a no-op model (plain `Instant` harness,
+//! `harness = false`).
+//!
+//! Run: `cargo bench --bench execute_overhead`. Three ways of executing the same no-op model
+//! (no ops, zero device time, 64-byte input and output) on the built-in emulator:
+//!
+//! * `safe`: `IoBinding::execute` in a loop (model on core 0, loaded through the safe API);
+//! * `raw`:  `(api.nrt_execute)(model, in, out)` through the `NrtApi` function table, on a model
+//!   and tensor sets made with raw calls (core 1);
+//! * `C`:    a tight C loop calling `neuron_rt_emu_nrt_execute` directly (`benches/c/exec_loop.c`)
+//!   on the raw model and sets.
+//!
+//! The three are interleaved over `ROUNDS` rounds of `ITERS` calls each (the order rotates every
+//! round) and the median ns/call per method is reported, with PASS/FAIL against the target:
+//! safe ≤ 1.05 × C.
+
+use std::ffi::{CStr, c_long, c_void};
+use std::hint::black_box;
+use std::ptr;
+use std::time::Instant;
+
+use neuron_neff::ModelBuilder;
+use neuron_rt::{Backend, Device};
+use neuron_rt_sys::{
+    NRT_STATUS, NRT_TENSOR_PLACEMENT_DEVICE, NrtApi, nrt_model_t, nrt_tensor_set_t, nrt_tensor_t,
+};
+
+const ROUNDS: usize = 9;
+const ITERS: usize = 200_000;
+const WARMUP: usize = 20_000;
+const IO_BYTES: usize = 64;
+const TARGET_RATIO: f64 = 1.05;
+
+type BoxError = Box<dyn std::error::Error>;
+
+#[link(name = "neuron_rt_bench_exec_loop", kind = "static")]
+unsafe extern "C" {
+    /// `benches/c/exec_loop.c`: `iters` calls of `neuron_rt_emu_nrt_execute`; ns per call, or
+    /// a negative status if one failed.
+    fn nrt_bench_c_exec_loop(
+        model: *mut c_void,
+        input_set: *const c_void,
+        output_set: *mut c_void,
+        iters: c_long,
+    ) -> f64;
+}
+
+fn ok(status: NRT_STATUS, call: &str) -> Result<(), BoxError> {
+    if status == NRT_STATUS::NRT_SUCCESS {
+        Ok(())
+    } else {
+        Err(format!("{call} failed: {status:?}").into())
+    }
+}
+
+/// A model, its tensors and tensor sets, all made and freed through the raw table.
+struct RawModel<'a> {
+    api: &'a NrtApi,
+    model: *mut nrt_model_t,
+    tensors: Vec<*mut nrt_tensor_t>,
+    input_set: *mut nrt_tensor_set_t,
+    output_set: *mut nrt_tensor_set_t,
+}
+
+impl<'a> RawModel<'a> {
+    fn load(api: &'a NrtApi, neff: &[u8], vnc: i32) -> Result<Self, BoxError> {
+        let mut raw = RawModel {
+            api,
+            model: ptr::null_mut(),
+            tensors: Vec::new(),
+            input_set: ptr::null_mut(),
+            output_set: ptr::null_mut(),
+        };
+        // SAFETY: `neff` is a valid buffer of `neff.len()` bytes; the out pointer is valid.
+        let status =
+            unsafe { (api.nrt_load)(neff.as_ptr().cast(), neff.len(), vnc, 1, &mut raw.model) };
+        ok(status, "nrt_load")?;
+        // SAFETY: valid out pointers; on failure `Drop` frees whatever was made.
+        unsafe {
+            ok(
+                (api.nrt_allocate_tensor_set)(&mut raw.input_set),
+                "nrt_allocate_tensor_set",
+            )?;
+            ok(
+                (api.nrt_allocate_tensor_set)(&mut raw.output_set),
+                "nrt_allocate_tensor_set",
+            )?;
+        }
+        let io: [(&CStr, *mut nrt_tensor_set_t); 2] =
+            [(c"input", raw.input_set), (c"output", raw.output_set)];
+        for (name, set) in io {
+            let mut tensor = ptr::null_mut();
+            // SAFETY: `name` is NUL-terminated, `set` is a live set from this table and the out
+            // pointer is valid; the tensor is recorded for `Drop` before it is added.
+            unsafe {
+                ok(
+                    (api.nrt_tensor_allocate)(
+                        NRT_TENSOR_PLACEMENT_DEVICE,
+                        vnc,
+                        IO_BYTES,
+                        name.as_ptr(),
+                        &mut tensor,
+                    ),
+                    "nrt_tensor_allocate",
+                )?;
+                raw.tensors.push(tensor);
+                ok(
+                    (api.nrt_add_tensor_to_tensor_set)(set, name.as_ptr(), tensor),
+                    "nrt_add_tensor_to_tensor_set",
+                )?;
+            }
+        }
+        Ok(raw)
+    }
+
+    #[inline]
+    fn execute(&self) -> NRT_STATUS {
+        // SAFETY: model and sets are live handles from this table, freed only in `Drop`.
+        unsafe { (self.api.nrt_execute)(self.model, self.input_set, self.output_set) }
+    }
+}
+
+impl Drop for RawModel<'_> {
+    fn drop(&mut self) {
+        // SAFETY: every handle was made by this table and is freed exactly once (sets first:
+        // they refer to the tensors); null handles are skipped.
+        unsafe {
+            if !self.input_set.is_null() {
+                (self.api.nrt_destroy_tensor_set)(&mut self.input_set);
+            }
+            if !self.output_set.is_null() {
+                (self.api.nrt_destroy_tensor_set)(&mut self.output_set);
+            }
+            for tensor in &mut self.tensors {
+                (self.api.nrt_tensor_free)(tensor);
+            }
+            if !self.model.is_null() {
+                let _ = (self.api.nrt_unload)(self.model);
+            }
+        }
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() -> Result<(), BoxError> {
+    let neff = ModelBuilder::noop("noop", IO_BYTES, IO_BYTES).build()?;
+    let lock_dir = std::env::temp_dir().join(format!("neuron-rt-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&lock_dir)?;
+
+    let device = Device::builder()
+        .backend(Backend::emulator("inf2.xlarge"))
+        .emulator_lock_dir(&lock_dir)
+        .open()?;
+    let model = device.core_group_of_size(1)?.load(&neff)?;
+    let safe_vnc = model.group().cores().start();
+    let raw_vnc = if safe_vnc == 0 { 1 } else { 0 };
+    let mut binding = model.binding()?;
+    binding.write_input_at(0, &[1u8; IO_BYTES])?;
+
+    let api = NrtApi::emulator();
+    let raw = RawModel::load(&api, &neff, raw_vnc)?;
+
+    let safe_loop =
+        |binding: &mut neuron_rt::IoBinding<'_, '_>, n: usize| -> Result<f64, BoxError> {
+            let t = Instant::now();
+            for _ in 0..n {
+                black_box(&mut *binding).execute()?;
+            }
+            Ok(t.elapsed().as_nanos() as f64 / n as f64)
+        };
+    let raw_loop = |n: usize| -> Result<f64, BoxError> {
+        let t = Instant::now();
+        for _ in 0..n {
+            ok(black_box(&raw).execute(), "nrt_execute")?;
+        }
+        Ok(t.elapsed().as_nanos() as f64 / n as f64)
+    };
+    let c_loop = |n: usize| -> Result<f64, BoxError> {
+        // SAFETY: the model and sets are live raw handles for the duration of the call.
+        let ns = unsafe {
+            nrt_bench_c_exec_loop(
+                raw.model.cast(),
+                raw.input_set.cast_const().cast(),
+                raw.output_set.cast(),
+                c_long::try_from(n)?,
+            )
+        };
+        if ns < 0.0 {
+            return Err(format!("nrt_execute (C loop) failed with status {}", -ns).into());
+        }
+        Ok(ns)
+    };
+
+    // Warm-up: caches, branch predictors, CPU frequency.
+    safe_loop(&mut binding, WARMUP)?;
+    raw_loop(WARMUP)?;
+    c_loop(WARMUP)?;
+
+    println!(
+        "execute_overhead: no-op model ({IO_BYTES} B in / {IO_BYTES} B out), emulator inf2.xlarge, \
+         safe on core {safe_vnc}, raw + C on core {raw_vnc}; {ROUNDS} rounds x {ITERS} calls"
+    );
+    let (mut safe, mut rawv, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // Rotate the order so no method always runs first or last.
+        for k in 0..3 {
+            match (round + k) % 3 {
+                0 => safe.push(safe_loop(&mut binding, ITERS)?),
+                1 => rawv.push(raw_loop(ITERS)?),
+                _ => c.push(c_loop(ITERS)?),
+            }
+        }
+        println!(
+            "  round {round}: safe {:7.1} ns  raw {:7.1} ns  C {:7.1} ns",
+            safe[round], rawv[round], c[round]
+        );
+    }
+    let (s_min, r_min, c_min) = (
+        safe.iter().copied().fold(f64::INFINITY, f64::min),
+        rawv.iter().copied().fold(f64::INFINITY, f64::min),
+        c.iter().copied().fold(f64::INFINITY, f64::min),
+    );
+    let (s, r, cm) = (median(&mut safe), median(&mut rawv), median(&mut c));
+    println!();
+    println!("| method                    | median ns/call | min ns/call |");
+    println!("|---------------------------|---------------:|------------:|");
+    println!("| safe `IoBinding::execute` | {s:14.1} | {s_min:11.1} |");
+    println!("| raw `(api.nrt_execute)`   | {r:14.1} | {r_min:11.1} |");
+    println!("| C loop (direct call)      | {cm:14.1} | {c_min:11.1} |");
+    println!();
+    let ratio = s / cm;
+    println!("safe/raw = {:.3}", s / r);
+    println!("safe/C   = {ratio:.3}  (raw/C = {:.3})", r / cm);
+    println!(
+        "target safe <= {TARGET_RATIO:.2} x C: {}",
+        if ratio <= TARGET_RATIO {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    );
+
+    drop(raw);
+    drop(binding);
+    drop(model);
+    drop(device);
+    let _ = std::fs::remove_dir_all(&lock_dir);
+    Ok(())
+}

@@ -136,12 +136,14 @@ impl<'m, 'd> IoBinding<'m, 'd> {
         self.buffers.take()
     }
 
+    #[inline]
     fn buffers(&mut self) -> Result<&mut BindingBuffers> {
-        let context = self.model.context(None);
-        self.buffers.as_mut().ok_or(Error::Runtime {
+        let model = self.model;
+        // `ok_or_else`: the hot path must not build (allocate) the error's context.
+        self.buffers.as_mut().ok_or_else(|| Error::Runtime {
             call: "IoBinding",
             status: crate::RuntimeStatus::InvalidHandle,
-            context,
+            context: model.context(None),
         })
     }
 
