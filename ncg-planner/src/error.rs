@@ -211,6 +211,23 @@ pub enum PlanError {
     #[error("{0}")]
     DoesNotFit(Box<DoesNotFit>),
 
+    /// A model compiled for another LNC than the instance runs at.
+    #[error(
+        "model `{model}` was compiled for LNC {model_lnc} but {instance} runs at LNC \
+         {instance_lnc}; the runtime would refuse the load: recompile with -lnc {instance_lnc} \
+         or plan for LNC {model_lnc}"
+    )]
+    LncMismatch {
+        /// Model name.
+        model: String,
+        /// LNC in the model (NEFF `lnc_size`).
+        model_lnc: u32,
+        /// Instance name.
+        instance: String,
+        /// LNC of the topology (1 where LNC does not apply).
+        instance_lnc: u32,
+    },
+
     /// A NEFF header could not be used.
     #[error("cannot read the NEFF header: {reason}")]
     Neff {
@@ -278,12 +295,13 @@ impl fmt::Display for DoesNotFit {
             write!(
                 f,
                 "model `{}` (groups of {} cores x {} replicas) is the first that cannot be placed \
-                 after the models before it; at most {} of its {} fit next to them \
+                 after the models before it; at most {} of its {} {} fit next to them \
                  ({} would fit on the instance alone)",
                 self.blocking_model,
                 self.group_size,
                 self.requested_replicas,
                 self.max_replicas_that_fit,
+                self.requested_replicas,
                 unit,
                 self.max_alone
             )?;

@@ -40,6 +40,7 @@ pub struct ModelSpec {
     compiled_cores: u32,
     replicas: u32,
     group_cores: Option<u32>,
+    lnc: Option<u32>,
 }
 
 impl ModelSpec {
@@ -50,7 +51,37 @@ impl ModelSpec {
             compiled_cores,
             replicas,
             group_cores: None,
+            lnc: None,
         }
+    }
+
+    /// A model read from the 1024-byte header at the start of a NEFF file: name and core
+    /// count (`num_tpb`) from the header, and its `lnc_size`, which must match the
+    /// topology's LNC on trn2 (checked by [`PlanRequest::solve`]).
+    ///
+    /// `bytes` is the NEFF file (or at least its header; the header's size fields are
+    /// checked against `bytes.len()`).
+    ///
+    /// # Errors
+    /// [`PlanError::Neff`] with the parser's reason.
+    pub fn from_neff_header(bytes: &[u8], replicas: u32) -> Result<Self, PlanError> {
+        let h = neuron_neff::NeffHeader::parse(bytes).map_err(|e| PlanError::Neff {
+            reason: e.to_string(),
+        })?;
+        let mut m = Self::new(h.name(), h.core_count(), replicas);
+        m.lnc = Some(h.lnc_size());
+        Ok(m)
+    }
+
+    /// Set the LNC the model was compiled for (`-lnc`); checked against the topology.
+    pub fn with_lnc(mut self, lnc: u32) -> Self {
+        self.lnc = Some(lnc);
+        self
+    }
+
+    /// LNC the model was compiled for, if known.
+    pub fn lnc(&self) -> Option<u32> {
+        self.lnc
     }
 
     /// Give each worker a group of `cores` cores instead of the compiled count (e.g. to
@@ -320,6 +351,17 @@ impl PlanRequest {
                 return Err(PlanError::ZeroReplicas {
                     model: name.to_string(),
                 });
+            }
+            if let Some(model_lnc) = m.lnc() {
+                let instance_lnc = t.lnc().unwrap_or(1);
+                if model_lnc != instance_lnc {
+                    return Err(PlanError::LncMismatch {
+                        model: name.to_string(),
+                        model_lnc,
+                        instance: self.instance_label(),
+                        instance_lnc,
+                    });
+                }
             }
             let g = m.group_cores();
             if g < m.compiled_cores() {

@@ -551,9 +551,30 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
     let mut best = search.run(0, u32::MAX);
     if best.is_none() && p.strictness == Strictness::Prefer {
         search = Search::new(p, true)?;
-        // Feasibility is monotone in the budget: binary search the fewest irregular groups.
-        if let Some(path) = search.run(groups, u32::MAX) {
-            let (mut lo, mut hi) = (1u32, groups);
+        // Groups of a size with no regular placement free of busy cores are irregular in
+        // every solution: a lower bound on the budget, and usually the answer.
+        let forced: u32 = p
+            .classes
+            .iter()
+            .filter(|c| {
+                !p.topo
+                    .regular_starts(c.size)
+                    .iter()
+                    .any(|&s| (s..s + c.size).all(|x| !p.busy[x as usize]))
+            })
+            .map(|c| c.count)
+            .sum();
+        let at_bound = if forced >= 1 {
+            search.run(forced, u32::MAX)
+        } else {
+            None
+        };
+        if let Some(path) = at_bound {
+            irr_budget = forced;
+            best = Some(path);
+        } else if let Some(path) = search.run(groups, u32::MAX) {
+            // Feasibility is monotone in the budget: binary search the fewest.
+            let (mut lo, mut hi) = (forced.max(1), groups);
             let mut found = path;
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;

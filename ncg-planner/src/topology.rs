@@ -12,19 +12,19 @@
 //! A group larger than one chip takes whole chips. Which chip sets are legal
 //! ("families"):
 //! * **Ring** (inf1, inf2): any run of adjacent devices with contiguous ids
-//!   (`planner-anchors.md` §2.1, [doc] SCHED). Runs that wrap (e.g. 11, 0 on
+//!   (`planner-anchors.md` §2.1, \[doc\] SCHED). Runs that wrap (e.g. 11, 0 on
 //!   inf2.48xlarge) are adjacent but not id-contiguous, so `NEURON_RT_VISIBLE_CORES`
 //!   could not express them: not legal.
 //! * **4×4 torus, trn1/trn1n**: 1 device, a row of 4 (`4r..4r+3`), two rows
-//!   (`0..7`, `8..15`), all 16 ([doc] SCHED: sets of 1, 4, 8 or 16 devices from fixed
+//!   (`0..7`, `8..15`), all 16 (\[doc\] SCHED: sets of 1, 4, 8 or 16 devices from fixed
 //!   families). The two-row family is taken as the aligned pairs of rows, matching the
 //!   DRA driver's `devicegroup8_id` attribute, a group *id* and therefore a partition
-//!   ([doc] `deploy/eks/dra.rst`). Rows 1 and 2 (devices 4..11) are torus-adjacent and
+//!   (\[doc\] `deploy/eks/dra.rst`). Rows 1 and 2 (devices 4..11) are torus-adjacent and
 //!   id-contiguous but are not known to be a published family; they are allowed only
 //!   as an *irregular* placement under [`crate::Strictness::Prefer`].
 //! * **4×4 torus, trn2**: the trn1 families plus aligned pairs of row neighbours
 //!   (`2j, 2j+1`), because the runtime supports tensor-parallel degree 8 at LNC 2 (two
-//!   chips) on trn2 ([doc] `planner-anchors.md` §2.3).
+//!   chips) on trn2 (\[doc\] `planner-anchors.md` §2.3).
 //!
 //! Under [`crate::Strictness::Prefer`] the planner may additionally use any contiguous
 //! core range whose chips are connected in the topology, counting each such group as

@@ -253,7 +253,7 @@ fn run_case(rng: &mut Rng, topo: &Topology, strictness: Strictness) -> (bool, bo
             None => classes.push((m.group_cores(), m.replicas())),
         }
     }
-    classes.sort_by(|a, b| b.0.cmp(&a.0));
+    classes.sort_by_key(|c| std::cmp::Reverse(c.0));
     let expected = brute(topo, &busy, &classes, strictness);
     let got = req.solve();
     match (expected, got) {

@@ -220,8 +220,9 @@ impl Device {
         Ok(Device { inner })
     }
 
-    /// Close the runtime now. Fails with [`Error::DeviceInUse`] while other clones, core groups
-    /// or models are alive (the runtime then closes when the last of them goes).
+    /// Close the runtime now. Fails with [`Error::DeviceInUse`] while other clones are alive
+    /// (the runtime then closes when the last clone goes). Core groups and models borrow the
+    /// device, so the compiler already ensures none is alive here.
     pub fn close(self) -> Result<()> {
         match Arc::try_unwrap(self.inner) {
             Ok(inner) => {

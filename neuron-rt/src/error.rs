@@ -225,13 +225,13 @@ pub enum Error {
         /// The settings asked for.
         requested: String,
     },
-    /// `Device::close` was called while other handles are still alive.
+    /// `Device::close` was called while other clones of the device are still alive.
     #[error(
-        "Device::close: {others} other handle(s) to the device are still alive (clones, core \
-         groups or models); drop or unload them first — the runtime closes when the last one goes"
+        "Device::close: {others} other clone(s) of the Device are still alive; drop them first \
+         — the runtime closes when the last clone goes"
     )]
     DeviceInUse {
-        /// How many other handles exist.
+        /// How many other clones exist.
         others: usize,
     },
     /// A setting has a value the runtime cannot take.
