@@ -376,7 +376,7 @@ fn device_lifecycle_errors() {
     // Handles: `device`, `same` and the clone being closed (groups borrow a handle).
     let err = device.clone().close().unwrap_err();
     assert!(matches!(err, Error::DeviceInUse { others: 2 }), "{err:?}");
-    assert!(err.to_string().contains("2 other handle"), "{err}");
+    assert!(err.to_string().contains("2 other clone(s)"), "{err}");
     drop(group);
     drop(same);
     device.close().unwrap();
