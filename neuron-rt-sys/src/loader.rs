@@ -138,7 +138,7 @@ fn search_order_with(
 }
 
 impl NrtApi {
-    /// Load the real runtime, following the search order of the [module docs](self), and read
+    /// Load the real runtime, following the search order of the [crate docs](crate), and read
     /// its version.
     ///
     /// ```
