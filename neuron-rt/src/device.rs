@@ -182,7 +182,7 @@ static OPEN: Mutex<Weak<DeviceInner>> = Mutex::new(Weak::new());
 ///
 /// ```
 /// use neuron_rt::{Backend, Device};
-/// let device = Device::builder().backend(Backend::emulator("inf2.24xlarge")).open()?;
+/// let device = Device::builder().backend(Backend::emulator("inf2.24xlarge")).emulator_lock_dir(std::env::temp_dir().join(format!("nrt-doc-{}", std::process::id()))).open()?;
 /// assert_eq!(device.total_cores(), 12);
 /// assert_eq!(device.instance().and_then(|i| i.name.clone()).as_deref(), Some("inf2.24xlarge"));
 /// # Ok::<(), neuron_rt::Error>(())

@@ -69,7 +69,7 @@ impl Device {
     ///
     /// ```
     /// use neuron_rt::{Backend, CoreRange, Device, Error};
-    /// let device = Device::builder().backend(Backend::emulator("inf2.24xlarge")).open()?;
+    /// let device = Device::builder().backend(Backend::emulator("inf2.24xlarge")).emulator_lock_dir(std::env::temp_dir().join(format!("nrt-doc-{}", std::process::id()))).open()?;
     /// let a = device.core_group(CoreRange::new(0, 2)?)?;
     /// let err = device.core_group(CoreRange::new(1, 2)?).unwrap_err();
     /// assert!(matches!(err, Error::GroupOverlap { .. }));

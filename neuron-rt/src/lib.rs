@@ -7,7 +7,7 @@
 //! use neuron_neff::ModelBuilder;
 //!
 //! // The emulator here; `Device::open()` picks the real runtime on Neuron hardware.
-//! let device = Device::builder().backend(Backend::emulator("inf2.24xlarge")).open()?;
+//! let device = Device::builder().backend(Backend::emulator("inf2.24xlarge")).emulator_lock_dir(std::env::temp_dir().join(format!("nrt-doc-{}", std::process::id()))).open()?;
 //! let neff = ModelBuilder::mlp("classifier", &[4, 16, 3], 8, 42).build()?;
 //! let group = device.core_group_of_size(1)?;      // exclusive, contiguous cores
 //! let model = group.load(&neff)?;                 // the group now holds this model

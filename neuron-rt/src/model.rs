@@ -254,7 +254,7 @@ impl<'d> Model<'d> {
     /// ```
     /// use neuron_rt::{Backend, Device};
     /// use neuron_neff::ModelBuilder;
-    /// let device = Device::builder().backend(Backend::emulator("inf2.xlarge")).open()?;
+    /// let device = Device::builder().backend(Backend::emulator("inf2.xlarge")).emulator_lock_dir(std::env::temp_dir().join(format!("nrt-doc-{}", std::process::id()))).open()?;
     /// let neff = ModelBuilder::mlp("mlp", &[4, 8, 3], 2, 7).build()?;
     /// let model = device.core_group_of_size(1)?.load(&neff)?;
     /// let mut binding = model.binding()?;
@@ -278,7 +278,7 @@ impl<'d> Model<'d> {
     /// ```
     /// use neuron_rt::{Backend, Device, Input};
     /// use neuron_neff::ModelBuilder;
-    /// let device = Device::builder().backend(Backend::emulator("inf2.xlarge")).open()?;
+    /// let device = Device::builder().backend(Backend::emulator("inf2.xlarge")).emulator_lock_dir(std::env::temp_dir().join(format!("nrt-doc-{}", std::process::id()))).open()?;
     /// let neff = ModelBuilder::mlp("mlp", &[4, 8, 3], 2, 7).build()?;
     /// let model = device.core_group_of_size(1)?.load(&neff)?;
     /// let x = ndarray::Array2::<f32>::ones((2, 4));

@@ -291,7 +291,7 @@ NRT_STATUS nrtemu_request_resolve(const nrtemu_topo *t, nrtemu_request *r, const
                       num, parse_whole_uint(num, &n) ? "out of range" : "malformed", t->total,
                       t->inst->name);
             st = NRT_INVALID;
-        } else if (n == 0 || n == t->total) {
+        } else if (n == 0) {
             /* all cores */
         } else if (t->inst->lnc_configurable && n != 1 && n % t->cores_per_chip != 0) {
             LOG_ERROR(fn, "NEURON_RT_NUM_CORES=%u is not valid on %s: it must be 1 or a multiple "

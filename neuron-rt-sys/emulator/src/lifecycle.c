@@ -24,9 +24,42 @@ uint64_t nrtemu_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* fork(): the child must not inherit the parent's reservation or models. The prepare handler
+ * takes every runtime lock so the child never sees one held by a thread that does not exist
+ * there; in the child the runtime becomes CLOSED (new session: inherited tensors, sets and
+ * models answer NRT_CLOSED), its copies of the lock descriptors are closed (the parent keeps
+ * its cores: flock locks belong to the open file description), and it may call nrt_init to
+ * compete for cores like any other process. */
+static void fork_prepare(void) {
+    pthread_rwlock_wrlock(&nrtemu_rt.lock);
+    pthread_mutex_lock(&nrtemu_rt.mem_mu);
+    pthread_mutex_lock(&nrtemu_rt.timing_mu);
+}
+static void fork_parent(void) {
+    pthread_mutex_unlock(&nrtemu_rt.timing_mu);
+    pthread_mutex_unlock(&nrtemu_rt.mem_mu);
+    pthread_rwlock_unlock(&nrtemu_rt.lock);
+}
+static void fork_child(void) {
+    if (atomic_load(&nrtemu_rt.state) == NRTEMU_STATE_INIT) {
+        nrtemu_release(nrtemu_rt.lock_fds, nrtemu_rt.visible);
+        nrtemu_rt.visible = 0;
+        nrtemu_rt.models = NULL; /* the parent's models: unreachable in the child */
+        atomic_fetch_add(&nrtemu_rt.session, 1);
+        atomic_store(&nrtemu_rt.state, NRTEMU_STATE_CLOSED);
+    }
+    /* the child is single-threaded: re-create the locks rather than unlock them */
+    pthread_rwlock_init(&nrtemu_rt.lock, NULL);
+    pthread_mutex_init(&nrtemu_rt.mem_mu, NULL);
+    pthread_mutex_init(&nrtemu_rt.timing_mu, NULL);
+}
+static void register_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
 NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_version,
                                const char *fal_version) {
     static const char fn[] = "nrt_init";
+    pthread_once(&atfork_once, register_atfork);
     pthread_rwlock_wrlock(&nrtemu_rt.lock);
     if (atomic_load(&nrtemu_rt.state) == NRTEMU_STATE_INIT) {
         pthread_rwlock_unlock(&nrtemu_rt.lock);

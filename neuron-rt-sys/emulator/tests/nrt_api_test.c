@@ -86,11 +86,7 @@ static void check_log(const char *log, const char *text, const char *expr, int l
 }
 
 #define EXPECT(c) check(!!(c), #c, __LINE__)
-#define EXPECT_ST(expr, want)                                                                      \
-    do {                                                                                           \
-        NRT_STATUS s_ = (expr);                                                                    \
-        check_st(s_, (want), #expr, __LINE__, NULL);                                               \
-    } while (0)
+#define EXPECT_ST(expr, want) EXPECT_LOG(expr, want, NULL)
 /* run expr with stderr captured; check the status and that the log contains text */
 #define EXPECT_LOG(expr, want, text)                                                               \
     do {                                                                                           \
@@ -590,7 +586,7 @@ static void test_before_init(void) {
     EXPECT_LOG(nrt_tensor_allocate(NRT_TENSOR_PLACEMENT_DEVICE, 0, 16, "t", &t), NRT_UNINITIALIZED,
                "device tensors need nrt_init");
     EXPECT(t == NULL);
-    nrt_close(); /* no-op before init */
+    CAPTURE(nrt_close()); /* no-op before init */
     free(p.p);
     free(nb.p);
 }
@@ -816,7 +812,7 @@ static void test_sets(void) {
     /* after close */
     nrt_tensor_set_t *set2 = NULL;
     EXPECT_ST(nrt_allocate_tensor_set(&set2), NRT_SUCCESS);
-    nrt_close();
+    CAPTURE(nrt_close());
     EXPECT_LOG(nrt_add_tensor_to_tensor_set(set2, "x", a), NRT_CLOSED, "closed by nrt_close");
     EXPECT_ST(nrt_get_tensor_from_tensor_set(set2, "x", &got), NRT_CLOSED);
     nrt_destroy_tensor_set(&set2);
@@ -1043,7 +1039,7 @@ static void test_load(void) {
     /* init again: fresh state, old handles unknown */
     EXPECT_ST(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS);
     EXPECT_ST(nrt_unload(m4), NRT_INVALID_HANDLE);
-    nrt_close();
+    CAPTURE(nrt_close());
     free(good.p);
     free(k2.p);
     free(k3.p);
@@ -1275,7 +1271,7 @@ static void test_execute(void) {
     EXPECT_ST(nrt_unload(nm), NRT_SUCCESS);
     EXPECT_ST(nrt_unload(rm), NRT_SUCCESS);
     EXPECT_ST(nrt_unload(m), NRT_SUCCESS);
-    nrt_close();
+    CAPTURE(nrt_close());
     free(prog.p);
     free(nb.p);
     free(rp.p);
@@ -1326,7 +1322,7 @@ static void test_timing(void) {
     nrt_unload(m1);
     nrt_unload(m2);
     nrt_unload(m3);
-    nrt_close();
+    CAPTURE(nrt_close());
     free(p1.p);
     free(n1.p);
     free(p2.p);
@@ -1362,7 +1358,7 @@ static void test_memory(void) {
     EXPECT_ST(nrt_tensor_allocate(NRT_TENSOR_PLACEMENT_DEVICE, 0, 16, "now-fits", &a), NRT_SUCCESS);
     nrt_tensor_free(&a);
     nrt_tensor_free(&b);
-    nrt_close();
+    CAPTURE(nrt_close());
     opt("instance", NULL);
     free(rp.p);
     free(rn.p);
@@ -1378,6 +1374,8 @@ static pid_t spawn_holder(const char *visible, int *go_fd, NRT_STATUS *child_st)
     if (pid == 0) {
         close(ready[0]);
         close(go[1]);
+        nrt_emu_set_option("log_level", "QUIET");
+        nrt_emu_set_option("num_cores", NULL);
         nrt_emu_set_option("visible_cores", visible);
         NRT_STATUS st = nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", "");
         if (write(ready[1], &st, sizeof st) < 0) _exit(3);
@@ -1427,7 +1425,7 @@ static void test_contention(void) {
                "NeuronCore(s) not available - Requested:2 Available:1");
     opt("num_cores", "1"); /* first fit skips the held core */
     EXPECT_LOG(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS, "reserved nc0-nc0");
-    nrt_close();
+    CAPTURE(nrt_close());
     opt("num_cores", NULL);
     /* the child closes: the cores are free again */
     if (write(go, "x", 1) < 0) perror("write");
@@ -1436,7 +1434,7 @@ static void test_contention(void) {
     EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     opt("visible_cores", "1");
     EXPECT_ST(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS);
-    nrt_close();
+    CAPTURE(nrt_close());
 
     /* SIGKILL: the kernel drops the locks */
     pid = spawn_holder("0-1", &go, &cst);
@@ -1447,7 +1445,7 @@ static void test_contention(void) {
     close(go);
     EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     EXPECT_ST(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS);
-    nrt_close();
+    CAPTURE(nrt_close());
 
     /* NUM_CORES first fit on a bigger instance: a child holds 0-1, we get 2-4 */
     opt("instance", "trn1.32xlarge");
@@ -1456,22 +1454,25 @@ static void test_contention(void) {
     opt("visible_cores", NULL);
     opt("num_cores", "3");
     EXPECT_LOG(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS, "reserved nc2-nc4");
-    nrt_close();
+    CAPTURE(nrt_close());
     /* while we hold 2-4 (re-init), a visible request overlapping it fails */
     EXPECT_ST(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS);
     if (write(go, "x", 1) < 0) perror("write");
     close(go);
     waitpid(pid, &status, 0);
+    /* a child forked from an initialised process starts closed and competes like any process */
     pid = spawn_holder("4-5", &go, &cst);
     EXPECT_ST(cst, NRT_FAILURE); /* core 4 is ours */
-    waitpid(pid, &status, 0);
+    if (write(go, "x", 1) < 0) perror("write");
     close(go);
-    nrt_close();
+    waitpid(pid, &status, 0);
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CAPTURE(nrt_close());
     /* trn2: lock files per LNC directory */
     opt("instance", "trn2.48xlarge");
     opt("num_cores", "4");
     EXPECT_LOG(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS, "reserved nc0-nc3");
-    nrt_close();
+    CAPTURE(nrt_close());
     char path[400];
     struct stat sb;
     snprintf(path, sizeof path, "%s/trn2.48xlarge-lnc2/nc0.lock", g_lock_dir);
