@@ -254,7 +254,23 @@ fn tensor_errors_on_run_and_binding() {
         matches!(&err, Error::MissingInput { name, .. } if name == "input"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("'input' was not given"), "{err}");
+    assert!(err.to_string().contains("\"input\" was not given"), "{err}");
+
+    // The same input twice is its own error, not a shape problem.
+    let err = model
+        .run(&[Input::new("input", &x), Input::new("input", &x)])
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicateInput { name, times: 2, .. } if name == "input"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("given 2 times"), "{err}");
+
+    // Names in messages are quoted: a NUL (or newline) inside one is visible, not printed raw.
+    let err = model.run(&[Input::new("in\0put\n", &x)]).unwrap_err();
+    assert!(matches!(&err, Error::UnknownTensor { .. }), "{err:?}");
+    assert!(err.to_string().contains(r#"named "in\0put\n""#), "{err}");
+    assert!(!err.to_string().contains('\0'), "{err}");
 
     let err = model
         .run(&[Input::new("input", &x), Input::new("nope", &x)])
