@@ -18,7 +18,9 @@
 //! the system loader's `libnrt.so.1`. A failure is a [`LoadError`] listing every path tried and
 //! why it failed. A library lacking a required function fails to load; an optional (newer)
 //! function is an [`OptionalFn`] whose absence fails only that call. The runtime version is read
-//! right after loading ([`NrtApi::version`]).
+//! right after loading ([`NrtApi::version`]). A library is loaded once per path and never
+//! unloaded: the runtime leaves threads and exit handlers behind, so its code stays mapped for
+//! the life of the process.
 //!
 //! # The emulator
 //!

@@ -29,11 +29,19 @@
 //! # Ownership
 //!
 //! - [`Device`]: one per process (the runtime is); cheap to clone; closes with its last clone.
+//!   Opening and closing are serialised process-wide, so an open racing the last drop either
+//!   shares the device or waits for `nrt_close` and starts a new runtime.
 //! - [`NeuronCoreGroup`] borrows the device: contiguous cores, never overlapping another group.
 //! - [`NeuronCoreGroup::load`] consumes the group and returns a [`Model`]: one model per group,
 //!   enforced by the types; [`Model::unload`] gives the group back.
 //! - [`Model`] is `Send + Sync`. [`Model::run`] is the convenience path (ndarray in, owned arrays
 //!   out); [`Model::binding`] gives an [`IoBinding`] whose write/execute/read allocate nothing.
+//!   An `IoBinding` is `Send` but not `Sync`: make one per thread.
+//!
+//! # Logging
+//!
+//! Errors that cannot be returned (a failed unload while a model is dropped) are logged through
+//! the [`log`](https://docs.rs/log) facade at error level, target `neuron_rt`.
 //!
 //! # Backends
 //!
