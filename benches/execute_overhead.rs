@@ -36,8 +36,8 @@ use neuron_rt_sys::{
     NRT_STATUS, NRT_TENSOR_PLACEMENT_DEVICE, NrtApi, nrt_model_t, nrt_tensor_set_t, nrt_tensor_t,
 };
 
-const ROUNDS: usize = 9;
-const ITERS: usize = 200_000;
+const ROUNDS: usize = 15;
+const ITERS: usize = 100_000;
 const WARMUP: usize = 20_000;
 const IO_BYTES: usize = 64;
 const TARGET_RATIO: f64 = 1.02;

@@ -35,6 +35,11 @@ fn main() -> Result<(), BoxError> {
     let mut outputs = TensorSet::new()?;
     outputs.add("output", &output)?;
 
+    let (m, i, o) = (
+        model.as_ptr().cast::<c_void>(),
+        inputs.as_ptr().cast_const().cast::<c_void>(),
+        outputs.as_ptr().cast::<c_void>(),
+    );
     let mut neuronx_loop = |n: usize| -> Result<f64, BoxError> {
         let t = Instant::now();
         for _ in 0..n {
@@ -42,11 +47,6 @@ fn main() -> Result<(), BoxError> {
         }
         Ok(t.elapsed().as_nanos() as f64 / n as f64)
     };
-    let (m, i, o) = (
-        model.as_ptr().cast::<c_void>(),
-        inputs.as_ptr().cast_const().cast::<c_void>(),
-        outputs.as_ptr().cast::<c_void>(),
-    );
     let c_loop = |n: usize| -> Result<f64, BoxError> {
         // SAFETY: live model and sets of this runtime for the duration of the call; the neuronx
         // loop does not run at the same time.
@@ -67,7 +67,10 @@ fn main() -> Result<(), BoxError> {
             c.push(c_loop(ITERS)?);
             nx.push(neuronx_loop(ITERS)?);
         }
-        println!("  round {round}: neuronx {:7.1} ns  C {:7.1} ns", nx[round], c[round]);
+        println!(
+            "  round {round}: neuronx {:7.1} ns  C {:7.1} ns",
+            nx[round], c[round]
+        );
     }
     let stats = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
