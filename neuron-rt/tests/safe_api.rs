@@ -234,6 +234,12 @@ fn model_core_count_checks() {
         .unwrap_err();
     assert!(matches!(err, Error::Neff { .. }), "{err:?}");
     assert!(err.to_string().contains("invalid NEFF"), "{err}");
+    // The cause is returned by source(), not repeated in Display (anyhow would print it twice).
+    let cause = std::error::Error::source(&err).expect("the NEFF error is the source");
+    assert!(
+        !err.to_string().contains(&cause.to_string()),
+        "{err} repeats {cause}"
+    );
     assert_eq!(device.free_core_blocks(), vec![range(0, 12)]);
     device.close().unwrap();
 }
@@ -386,6 +392,26 @@ fn device_lifecycle_errors() {
         .unwrap();
     assert!(matches!(err, Error::DeviceAlreadyOpen { .. }), "{err:?}");
     assert!(err.to_string().contains("inf2.24xlarge"), "{err}");
+    // A one-line summary of both settings, not Debug structs.
+    let Error::DeviceAlreadyOpen {
+        existing,
+        requested,
+    } = &err
+    else {
+        unreachable!()
+    };
+    assert!(
+        existing.starts_with("emulator inf2.xlarge, lock dir "),
+        "{existing}"
+    );
+    assert!(
+        requested.starts_with("emulator inf2.24xlarge, lock dir "),
+        "{requested}"
+    );
+    assert!(
+        !err.to_string().contains('{') && !err.to_string().contains('\n'),
+        "{err}"
+    );
     // The same (or default) settings share the open device.
     let same = open("inf2.xlarge");
     let group = same.core_group_of_size(1).unwrap();
