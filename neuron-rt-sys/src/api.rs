@@ -114,6 +114,9 @@ macro_rules! nrt_api {
         }
 
         impl NrtApi {
+            /// The functions a library must export to load (the rest are [`OptionalFn`]s).
+            pub const REQUIRED_FUNCTIONS: &'static [&'static str] = &[$(stringify!($rname)),*];
+
             /// Resolve every symbol in `library`; the names of missing required ones on failure.
             fn resolve(library: &libloading::Library) -> Result<Resolved, Vec<&'static str>> {
                 let mut missing = Vec::new();

@@ -213,3 +213,8 @@ fn a_library_stays_loaded_for_the_process_and_a_second_load_reuses_it() {
     assert_eq!(third.nrt_init as usize, init);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_required_function_list_is_the_tables() {
+    assert_eq!(NrtApi::REQUIRED_FUNCTIONS, REQUIRED);
+}

@@ -6,12 +6,8 @@ mod common;
 use neuron_neff::ModelBuilder;
 use neuron_rt::{Backend, Device, Error};
 
-/// Starts and counts cores normally; `nrt_load` "succeeds" but leaves the model NULL.
+/// `nrt_load` "succeeds" but leaves the model NULL.
 const NULL_HANDLES: &str = r#"
-int nrt_init(int fw, const char *a, const char *b) { (void)fw; (void)a; (void)b; return 0; }
-void nrt_close(void) {}
-int nrt_get_total_nc_count(uint32_t *n) { *n = 2; return 0; }
-int nrt_get_visible_nc_count(uint32_t *n) { *n = 2; return 0; }
 int nrt_load(const void *neff, size_t size, int32_t vnc, int32_t count, void **model) {
     (void)neff; (void)size; (void)vnc; (void)count; *model = NULL; return 0;
 }
@@ -21,18 +17,7 @@ int nrt_unload(void *model) { (void)model; return 0; }
 #[test]
 fn success_with_a_null_handle_is_a_typed_error() {
     let dir = std::env::temp_dir().join(format!("neuron-rt-null-{}", std::process::id()));
-    let library = common::build(
-        &dir,
-        &[
-            "nrt_init",
-            "nrt_close",
-            "nrt_get_total_nc_count",
-            "nrt_get_visible_nc_count",
-            "nrt_load",
-            "nrt_unload",
-        ],
-        NULL_HANDLES,
-    );
+    let library = common::build(&dir, &["nrt_load", "nrt_unload"], NULL_HANDLES);
     let device = Device::builder()
         .backend(Backend::Hardware {
             library: Some(library),
