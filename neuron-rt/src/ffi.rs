@@ -93,7 +93,7 @@ pub(crate) struct RawModel<'a> {
 // process-wide; nothing in the headers or the developer guide ties a model to its loading
 // thread). Unload takes the model by value, so it never races another call on it.
 unsafe impl Send for RawModel<'_> {}
-// SAFETY: shared (&) access to a RawModel can only call `nrt_execute` (see `ExecuteCall`); the
+// SAFETY: shared (&) access to a RawModel can only call `nrt_execute` (see `Execution`); the
 // tensor info is read once in `load`, before the handle is shared. Concurrent `nrt_execute` on
 // one model is the documented use: the Neuron Runtime developer guide (local copy
 // /work/ext/nrt-developer-guide.rst, section "Graph Walker and CPU Node Executor", lines 320-331)
@@ -374,3 +374,5 @@ impl<'m, 'a> Execution<'m, 'a> {
         self.sets
     }
 }
+
+// Feature submodules: one file per feature under `neuron-rt/src/ffi/`, declared here.
