@@ -95,13 +95,12 @@ pub(crate) struct RawModel<'a> {
 unsafe impl Send for RawModel<'_> {}
 // SAFETY: shared (&) access to a RawModel can only call `nrt_execute` (see `Execution`); the
 // tensor info is read once in `load`, before the handle is shared. Concurrent `nrt_execute` on
-// one model is the documented use: the Neuron Runtime developer guide (local copy
-// /work/ext/nrt-developer-guide.rst, section "Graph Walker and CPU Node Executor", lines 320-331)
+// one model is the documented use: the Neuron Runtime developer guide (aws-neuron/aws-neuron-sdk,
+// neuron-runtime/guides/nrt-developer-guide.rst, section "Graph Walker and CPU Node Executor")
 // describes several threads calling nrt_execute so that executions are pipelined inside the
-// runtime, and its reference for `nrt_get_model_instance_count` (line 1200) defines that count
-// as how many threads can optimally call nrt_execute on one nrt_model_t; NRT_EXEC_NC_BUSY
-// (line 974) is the status for a core locked by another thread. What no AWS source promises
-// (nrt-abi.md §6) is that one *tensor set* may be used by concurrent executions: neuron-rt never
+// runtime, and its reference for `nrt_get_model_instance_count` defines that count as how many
+// threads can optimally call nrt_execute on one nrt_model_t; NRT_EXEC_NC_BUSY is the status for
+// a core locked by another thread. What no AWS source promises is that one *tensor set* may be used by concurrent executions: neuron-rt never
 // does that — every execution's sets belong to one `IoBinding`, used through `&mut`.
 unsafe impl Sync for RawModel<'_> {}
 
