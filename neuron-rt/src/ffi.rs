@@ -100,8 +100,8 @@ unsafe impl Send for RawModel<'_> {}
 // describes several threads calling nrt_execute so that executions are pipelined inside the
 // runtime, and its reference for `nrt_get_model_instance_count` defines that count as how many
 // threads can optimally call nrt_execute on one nrt_model_t; NRT_EXEC_NC_BUSY is the status for
-// a core locked by another thread. What no AWS source promises is that one *tensor set* may be used by concurrent executions: neuron-rt never
-// does that — every execution's sets belong to one `IoBinding`, used through `&mut`.
+// a core locked by another thread. What no AWS source promises is that one *tensor set* may be
+// used by concurrent executions: neuron-rt never does that — every execution's sets belong to one `IoBinding`, used through `&mut`.
 unsafe impl Sync for RawModel<'_> {}
 
 impl<'a> RawModel<'a> {
