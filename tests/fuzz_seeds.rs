@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Targets and what their seeds are: `neff_header`, `neff_container` and `emu_load` take whole
-//! NEFF files; `program_decode` and `emu_program` take `nrtemu/program.bin` bytes. Seeds of
+//! NEFF files (pkg_version 1, and one pkg_version 2 with a gzip payload of stored blocks); `program_decode` and `emu_program` take `nrtemu/program.bin` bytes. Seeds of
 //! targets this generator does not know (added by hand) are left alone.
 
 use std::path::{Path, PathBuf};
@@ -90,11 +90,61 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             out.push((*target, format!("{name}.bin"), program.clone()));
         }
     }
+    // pkg_version 2 (what the Neuron compiler writes): the same tar, gzip-compressed.
+    let mlp = models().remove(0).1.build().unwrap();
+    let compressed = gzip_neff(&mlp);
+    for target in NEFF_TARGETS {
+        out.push((*target, "mlp_gzip.neff".to_string(), compressed.clone()));
+    }
     // A header with an empty payload: the smallest NEFF the loader accepts.
     let empty = NeffHeader::new("empty").to_bytes().to_vec();
     for target in NEFF_TARGETS {
         out.push((*target, "empty_payload.neff".to_string(), empty.clone()));
     }
+    out
+}
+
+/// CRC-32 (IEEE, reflected, polynomial 0xEDB88320), as gzip's trailer needs.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}
+
+/// `data` as a gzip member (RFC 1952) of stored deflate blocks (RFC 1951, BTYPE 00): valid gzip
+/// without a compressor, so the seed needs no extra dependency.
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]; // deflate, no flags, OS unknown
+    let mut chunks = data.chunks(0xFFFF).peekable();
+    if chunks.peek().is_none() {
+        out.extend_from_slice(&[1, 0, 0, 0xFF, 0xFF]);
+    }
+    while let Some(chunk) = chunks.next() {
+        let len = chunk.len() as u16;
+        out.push(u8::from(chunks.peek().is_none())); // BFINAL on the last block
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out.extend_from_slice(&crc32(data).to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+/// A pkg_version 2 NEFF: the payload of `neff` gzip-compressed, the header updated (the MD5
+/// the compiler writes is not checked by the runtime, so the hash field is left as it was).
+fn gzip_neff(neff: &[u8]) -> Vec<u8> {
+    let mut header = NeffHeader::parse(neff).unwrap();
+    let payload = gzip_stored(&neff[header.header_size as usize..]);
+    header.pkg_version = 2;
+    header.data_size = payload.len() as u64;
+    let mut out = header.to_bytes().to_vec();
+    out.extend_from_slice(&payload);
     out
 }
 
@@ -118,6 +168,17 @@ fn check_accepted(target: &str, file: &str, bytes: &[u8]) {
     } else {
         Program::decode(bytes).unwrap_or_else(|e| panic!("{what}: Program::decode: {e}"));
     }
+}
+
+#[test]
+fn crc32_and_gzip_framing() {
+    // The CRC-32 check value of "123456789" (RFC 1952's CRC, as zlib computes it).
+    assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    let gz = gzip_stored(b"abc");
+    assert_eq!(&gz[..3], &[0x1f, 0x8b, 8]);
+    assert_eq!(&gz[10..15], &[1, 3, 0, 0xFC, 0xFF]); // final stored block, LEN 3, NLEN !3
+    assert_eq!(&gz[15..18], b"abc");
+    assert_eq!(gz.len(), 10 + 5 + 3 + 8);
 }
 
 #[test]
