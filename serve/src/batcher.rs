@@ -105,7 +105,7 @@ impl BatchQueue {
             });
         }
         let (tx, rx) = oneshot::channel();
-        {
+        let wake = {
             let mut st = self.state.lock();
             if st.closed {
                 return Err(SubmitError::Closed);
@@ -120,9 +120,15 @@ impl BatchQueue {
                 reply: tx,
             });
             st.rows += rows;
-        }
+            // Wake an executor only when it has something new to decide: the first request
+            // (an idle executor then waits for its deadline), a full batch, or every request
+            // without batching. Otherwise the waiting executor's deadline is unchanged.
+            !self.config.batching || st.pending.len() == 1 || st.rows >= self.config.max_batch
+        };
         self.metrics.queue_add(1);
-        self.cv.notify_one();
+        if wake {
+            self.cv.notify_one();
+        }
         Ok(rx)
     }
 
