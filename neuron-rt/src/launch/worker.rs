@@ -3,7 +3,7 @@
 
 use super::contract::*;
 use crate::Error;
-use crate::{Device, DeviceBuilder};
+use crate::{Device, DeviceBuilder, Lnc};
 use ncg_planner::CoreRange;
 use std::fmt;
 
@@ -15,7 +15,7 @@ pub struct WorkerEnv {
     /// The text of `NEURON_RT_VISIBLE_CORES` as given (`4-7`, `4,5,6,7`, …).
     pub visible_cores_text: String,
     /// `NEURON_LOGICAL_NC_CONFIG`, when set.
-    pub lnc: Option<u32>,
+    pub lnc: Option<Lnc>,
     /// `NEURON_RT_WORKER_MODEL`, when set (the launcher always sets it; Ray does not).
     pub model: Option<String>,
     /// `NEURON_RT_WORKER_REPLICA`, when set.
@@ -154,7 +154,8 @@ impl WorkerEnv {
         let lnc = match get(ENV_LNC).filter(|v| !v.trim().is_empty()) {
             None => None,
             Some(v) => match v.trim().parse::<u32>() {
-                Ok(l @ (1 | 2)) => Some(l),
+                Ok(1) => Some(Lnc::One),
+                Ok(2) => Some(Lnc::Two),
                 _ => {
                     return Err(WorkerError::InvalidVariable {
                         name: ENV_LNC,
@@ -236,7 +237,7 @@ impl fmt::Display for WorkerEnv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "worker {} on cores {}", self.id(), self.cores)?;
         if let Some(l) = self.lnc {
-            write!(f, " (LNC {l})")?;
+            write!(f, " (LNC {})", l.get())?;
         }
         Ok(())
     }
@@ -442,7 +443,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(e.cores, CoreRange::new(8, 2).unwrap());
-        assert_eq!((e.lnc, e.replica, e.restarts), (Some(1), Some(2), 1));
+        assert_eq!((e.lnc, e.replica, e.restarts), (Some(Lnc::One), Some(2), 1));
         assert_eq!(e.id(), "bert#2");
         assert_eq!(e.to_string(), "worker bert#2 on cores 8-9 (LNC 1)");
     }
