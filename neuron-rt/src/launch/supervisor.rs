@@ -173,7 +173,9 @@ impl Launcher {
 
     /// Whether to catch SIGTERM and SIGINT and forward them to the workers (default true).
     /// Turn it off when the launcher is embedded in a program that handles signals itself, and
-    /// use [`Supervisor::shutdown_handle`] instead.
+    /// use [`Supervisor::shutdown_handle`] instead. Use at most one signal-forwarding
+    /// supervisor at a time per process: when it is dropped, SIGTERM and SIGINT terminate the
+    /// process again (their default action).
     pub fn forward_signals(mut self, on: bool) -> Self {
         self.forward_signals = on;
         self
@@ -628,23 +630,29 @@ fn send_signal(pid: u32, signal: Option<i32>) {
     }
 }
 
-/// SIGTERM and SIGINT handlers that store the signal number; removed on drop.
+/// SIGTERM and SIGINT handlers that store the signal number. On drop they are removed and the
+/// signals' default action (terminate) is re-armed: signal-hook cannot restore the previous
+/// disposition, and a process that goes on after its launcher must still stop on Ctrl-C.
 struct SignalGuard {
     ids: Vec<signal_hook::SigId>,
+    default_again: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SignalGuard {
     fn install(flag: &Arc<AtomicUsize>) -> std::io::Result<SignalGuard> {
         use signal_hook::consts::{SIGINT, SIGTERM};
+        let default_again = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut ids = Vec::new();
         for sig in [SIGTERM, SIGINT] {
+            // Stays registered: once re-armed, the signal terminates the process as by default.
+            signal_hook::flag::register_conditional_default(sig, Arc::clone(&default_again))?;
             ids.push(signal_hook::flag::register_usize(
                 sig,
                 Arc::clone(flag),
                 sig as usize,
             )?);
         }
-        Ok(SignalGuard { ids })
+        Ok(SignalGuard { ids, default_again })
     }
 }
 
@@ -653,6 +661,7 @@ impl Drop for SignalGuard {
         for id in self.ids.drain(..) {
             signal_hook::low_level::unregister(id);
         }
+        self.default_again.store(true, Ordering::SeqCst);
     }
 }
 
