@@ -62,6 +62,9 @@ pub enum ServeError {
     /// The server thread died.
     #[error("the server thread panicked")]
     Panicked,
+    /// The server thread ended before it listened, without an error.
+    #[error("the server stopped before it started listening")]
+    StoppedEarly,
 }
 
 impl ServeError {
@@ -150,7 +153,7 @@ pub fn start(
         // The thread ended before listening: its result says why.
         Err(_) => match thread.join() {
             Ok(Err(e)) => Err(e),
-            Ok(Ok(())) => Err(ServeError::Panicked),
+            Ok(Ok(())) => Err(ServeError::StoppedEarly),
             Err(_) => Err(ServeError::Panicked),
         },
     }
