@@ -25,7 +25,8 @@ pub struct ServeArgs {
     /// Port (0: any free port, in-process mode).
     #[arg(long)]
     pub port: Option<u16>,
-    /// Emulator instance to emulate (default inf2.24xlarge when there is no Neuron hardware).
+    /// Run on the emulator, emulating this instance (default: Neuron hardware when present,
+    /// else the emulator as inf2.24xlarge).
     #[arg(long)]
     pub instance: Option<String>,
     /// Served model name (without --config).
@@ -235,10 +236,13 @@ fn run_launcher(config: ServeConfig) -> i32 {
         let topology = if emulated {
             Topology::preset(&instance).map_err(|e| e.to_string())?
         } else {
-            // On hardware, ask the runtime for the instance without reserving cores.
+            // The launcher must not open the runtime (that would reserve every core), and this
+            // version has no other way to learn the instance type.
             return Err(
-                "multi-process mode on hardware needs --instance to name the instance type for \
-                 the planner"
+                "multi-process mode is not supported on Neuron hardware yet: the launcher needs \
+                 the instance topology without opening the runtime. Use the in-process mode, or \
+                 neuron_rt::launch::Launcher with a plan for your instance \
+                 (ncg_planner::Topology::preset) and `serve --worker` as the worker command"
                     .into(),
             );
         };

@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! port = 8000
-//! instance = "inf2.24xlarge"   # emulator instance (ignored on Neuron hardware)
+//! instance = "inf2.24xlarge"   # run on the emulator as this instance (omit: hardware if present)
 //! batch_delay_ms = 2.0
 //!
 //! [[models]]
@@ -36,7 +36,8 @@ pub struct ServeConfig {
     /// Port (default 8000; 0 picks a free one, in-process mode only).
     #[serde(default = "default_port")]
     pub port: u16,
-    /// Emulator instance (default [`DEFAULT_INSTANCE`] without hardware; unused on hardware).
+    /// Run on the emulator, emulating this instance. Unset: the Neuron hardware when the machine
+    /// has it, else the emulator as [`DEFAULT_INSTANCE`].
     #[serde(default)]
     pub instance: Option<String>,
     /// Emulator core-lock directory (default: the emulator's, or `NEURON_RT_EMULATOR_LOCK_DIR`).
