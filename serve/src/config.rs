@@ -61,7 +61,8 @@ pub struct ServeConfig {
     /// Multi-process mode: one serving process per group, sharing the port (SO_REUSEPORT).
     #[serde(default)]
     pub processes: bool,
-    /// HTTP threads per process (default: 2 in-process, 1 per worker in multi-process mode).
+    /// HTTP threads per process (default: one per CPU, 2 to 8, in-process; 1 per worker in
+    /// multi-process mode).
     #[serde(default)]
     pub http_threads: Option<usize>,
     /// The models (default: one built-in MLP named `mlp` on 8 groups).

@@ -334,9 +334,11 @@ fn serve_thread(
         shutting_down: Default::default(),
     });
     let reuse_port = matches!(mode, Mode::Worker(_));
+    // One HTTP thread per worker process; in-process, one per CPU (2 to 8).
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
     let threads = config
         .http_threads
-        .unwrap_or(if reuse_port { 1 } else { 2 });
+        .unwrap_or(if reuse_port { 1 } else { cpus.clamp(2, 8) });
 
     std::thread::scope(|scope| -> Result<(), ServeError> {
         // Executors: one thread per group, each with its own binding.

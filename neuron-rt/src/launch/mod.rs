@@ -28,6 +28,11 @@
 //! | [`EXIT_BAD_ASSIGNMENT`] (78) | reports the stderr tail; not restarted |
 //! | anything else, or a signal | restart on the same cores after a backoff, up to the limit |
 //!
+//! Workers run in their own process groups (so a terminal's Ctrl-C is forwarded once, not
+//! delivered twice). If the launcher itself is killed with SIGKILL, its workers keep running and
+//! keep their cores until they exit: run the launcher under something that stops the whole
+//! process tree (systemd unit, container), as with any supervisor.
+//!
 //! The worker side also accepts what other schedulers write: Ray's comma lists
 //! (`NEURON_RT_VISIBLE_CORES=4,5,6,7`) when they are contiguous; a non-contiguous set is
 //! refused with [`WorkerError::NotContiguous`], since the runtime needs one contiguous run.
