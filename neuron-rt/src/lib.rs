@@ -23,6 +23,7 @@
 //! |---|---|
 //! | `neuron-rt` (this) | [`Device`], [`NeuronCoreGroup`], [`Model`], [`IoBinding`], typed errors |
 //! | [`ncg_planner`] | which contiguous cores each worker gets ([`Device::core_groups_for_plan`]) |
+//! | [`launch`] (this) | one process per planned worker: spawn, restart, signals; the worker-side [`launch::open_worker_device`] |
 //! | [`neuron_neff`] | NEFF header parsing, and the emulator's model builder |
 //! | [`neuron_rt_sys`] | raw bindings and the function table (real library or emulator) |
 //!
@@ -64,6 +65,14 @@
 //! | `NEURON_RT_EXEC_TIMEOUT` | runtime, emulator | execution timeout in seconds, read at load |
 //! | `NEURON_RT_EMULATOR_INSTANCE` | emulator | instance to emulate (default `inf2.xlarge`) |
 //! | `NEURON_RT_EMULATOR_LOCK_DIR` | emulator | directory of the cross-process core locks |
+//! | `NEURON_RT_WORKER_MODEL`, `NEURON_RT_WORKER_REPLICA`, `NEURON_RT_WORKER_COUNT`, `NEURON_RT_WORKER_RESTARTS` | [`launch`] | a launched worker's assignment (see [`launch`]) |
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `emulator` | on | the built-in emulator backend |
+//! | `launch` | on | the multi-process supervisor [`launch::Launcher`] (adds `signal-hook` to catch SIGTERM/SIGINT and `rustix` to forward them, so neuron-rt needs no `unsafe` for signals) |
 #![deny(missing_docs)]
 
 mod binding;
@@ -73,6 +82,7 @@ mod element;
 mod error;
 mod ffi;
 mod group;
+pub mod launch;
 mod model;
 mod tensor;
 
