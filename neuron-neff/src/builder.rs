@@ -9,7 +9,6 @@ use crate::header::NeffHeader;
 use crate::program::{
     MAX_NDIM, Op, OpKind, PROGRAM_MEMBER, Program, Tensor, TensorKind, infer_output,
 };
-use crate::tar::TarWriter;
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -556,9 +555,7 @@ impl ModelBuilder {
             });
         }
         let program = self.program()?;
-        let mut tar = TarWriter::new();
-        tar.append(PROGRAM_MEMBER, &program.encode())?;
-        let payload = tar.finish();
+        let payload = crate::tar::write(&[(PROGRAM_MEMBER, &program.encode())])?;
         let mut header = NeffHeader::new(&self.name);
         header.num_tpb = self.cores;
         header.requested_tpb_count = self.cores;

@@ -91,6 +91,7 @@ mod declarations {
 mod api;
 mod device;
 mod dtype;
+pub mod emu;
 mod loader;
 mod status;
 

@@ -234,6 +234,34 @@ static int string(parser *ps, const char **out, size_t *out_len) {
 
 static int value(parser *ps, nrtemu_json *v, int depth);
 
+static int cmp_key(const void *a, const void *b) {
+    return strcmp((*(const nrtemu_json *const *)a)->key, (*(const nrtemu_json *const *)b)->key);
+}
+
+/* Rejects an object whose member names repeat (sorted copy of the member pointers). */
+static int check_unique(parser *ps, const nrtemu_json *obj) {
+    if (obj->count < 2) return 0;
+    const nrtemu_json **v = malloc(obj->count * sizeof *v);
+    if (v == NULL) {
+        ps->oom = true;
+        nrtemu_set_err(ps->err, ps->err_len, "json: out of memory");
+        return -1;
+    }
+    size_t n = 0;
+    for (const nrtemu_json *c = obj->first; c != NULL; c = c->next) v[n++] = c;
+    qsort(v, n, sizeof *v, cmp_key);
+    int rc = 0;
+    for (size_t i = 1; i < n && rc == 0; i++) {
+        if (strcmp(v[i - 1]->key, v[i]->key) == 0) {
+            nrtemu_set_err(ps->err, ps->err_len, "json: object member \"%.64s\" appears twice "
+                                                 "(object ending at byte %zu)", v[i]->key, ps->pos);
+            rc = -1;
+        }
+    }
+    free(v);
+    return rc;
+}
+
 static int container(parser *ps, nrtemu_json *v, int depth, bool object) {
     if (depth >= NRTEMU_JSON_MAX_DEPTH) return fail(ps, "nesting deeper than 64 levels");
     v->kind = object ? NRTEMU_JSON_OBJECT : NRTEMU_JSON_ARRAY;
@@ -266,7 +294,7 @@ static int container(parser *ps, nrtemu_json *v, int depth, bool object) {
         if (ps->pos >= ps->len) return fail(ps, object ? "unterminated object" : "unterminated array");
         if (ps->p[ps->pos] == close) {
             ps->pos++;
-            return 0;
+            return object ? check_unique(ps, v) : 0;
         }
         if (ps->p[ps->pos] != ',') return fail(ps, object ? "expected ',' or '}'" : "expected ',' or ']'");
         ps->pos++;

@@ -4,7 +4,7 @@
    Strict: exactly one value with optional whitespace around it; no comments, trailing commas,
    NaN/Infinity, leading zeros or '+'; strings are valid UTF-8 (no overlongs, surrogates or code
    points above U+10FFFF), contain no raw control characters, and \u escapes pair surrogates
-   correctly; \u0000 is rejected (names become C strings). Bounded: nesting depth at most
+   correctly; \u0000 is rejected (names become C strings); an object's member names are unique. Bounded: nesting depth at most
    NRTEMU_JSON_MAX_DEPTH; the caller bounds the input size. Numbers are validated by the grammar;
    only integers that fit in int64 have a value (nrtemu_json_int). */
 #ifndef NRTEMU_JSON_H
@@ -48,8 +48,8 @@ int nrtemu_json_parse(const char *text, size_t len, nrtemu_json_doc **doc, char 
 const nrtemu_json *nrtemu_json_root(const nrtemu_json_doc *doc);
 void nrtemu_json_free(nrtemu_json_doc *doc); /* NULL is a no-op */
 
-/* Member lookup in an object: 0 found (*out set), 1 absent or obj not an object, -1 when the name
-   appears more than once (duplicate names are reported where they matter, at lookup). */
+/* Member lookup in an object: 0 found (*out set), 1 absent or obj not an object (-1 only if a
+   name appeared twice, which the parser already rejects). */
 int nrtemu_json_get(const nrtemu_json *obj, const char *key, const nrtemu_json **out);
 /* i-th element of an array (NULL when out of range or not an array). O(i). */
 const nrtemu_json *nrtemu_json_at(const nrtemu_json *arr, size_t i);
