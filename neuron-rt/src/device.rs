@@ -91,6 +91,7 @@ pub struct DeviceBuilder {
     log_level: Option<LogLevel>,
     lnc: Option<u32>,
     lock_dir: Option<PathBuf>,
+    kernels: crate::reference_kernel::ReferenceKernels,
 }
 
 impl DeviceBuilder {
@@ -125,6 +126,21 @@ impl DeviceBuilder {
     /// Directory of the emulator's cross-process core locks (`NEURON_RT_EMULATOR_LOCK_DIR`).
     pub fn emulator_lock_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.lock_dir = Some(dir.into());
+        self
+    }
+
+    /// Register a CPU reference implementation for the NEFFs named `model` (the header's name,
+    /// [`Model::name`](crate::Model::name); the Neuron compiler writes `file.neff`), on the
+    /// emulator. The emulator cannot compute a NEFF built by the Neuron compiler: without a
+    /// kernel its executions are timed and leave zeros in the outputs. With one, every execution
+    /// calls `kernel` on the executing thread with the model's inputs and outputs
+    /// ([`KernelIo`](crate::KernelIo)); an `Err` fails the execution. Registering a name again
+    /// replaces the kernel. Ignored on hardware. See the [`KernelIo`](crate::KernelIo) example.
+    pub fn reference_kernel<F>(mut self, model: impl Into<String>, kernel: F) -> Self
+    where
+        F: Fn(&mut crate::KernelIo<'_>) -> std::result::Result<(), String> + Send + Sync + 'static,
+    {
+        self.kernels.insert(model.into(), Box::new(kernel));
         self
     }
 
@@ -165,6 +181,10 @@ pub(crate) struct DeviceInner {
 impl Drop for DeviceInner {
     fn drop(&mut self) {
         ffi::close(&self.api);
+        if self.backend == BackendKind::Emulator {
+            // After nrt_close no model can call a kernel; the closures are dropped next.
+            ffi::clear_reference_kernels(&self.api);
+        }
     }
 }
 
@@ -309,7 +329,12 @@ impl DeviceInner {
             BackendKind::Emulator => configure_emulator(&api, &settings)?,
             BackendKind::Hardware => check_hardware_environment(&settings)?,
         }
-        ffi::init(&api)?;
+        if let Err(e) = ffi::init(&api) {
+            if backend == BackendKind::Emulator {
+                ffi::clear_reference_kernels(&api); // `settings` (the kernels) is dropped next
+            }
+            return Err(e);
+        }
         // From here on, dropping `inner` closes the runtime again on any error.
         let mut inner = DeviceInner {
             api,
@@ -467,6 +492,8 @@ fn configure_emulator(api: &NrtApi, settings: &DeviceBuilder) -> Result<()> {
             .map(|d| d.to_string_lossy().into_owned())
             .as_deref(),
     )?;
+    // The kernels stay alive in `settings`, which the DeviceInner keeps until after nrt_close.
+    ffi::register_reference_kernels(api, &settings.kernels)?;
     Ok(())
 }
 

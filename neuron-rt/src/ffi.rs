@@ -3,6 +3,10 @@
 //! elsewhere keep the handles' invariants (created by this device's table, used and freed once,
 //! never after `nrt_close`, which the borrow of the `Device` guarantees).
 
+mod reference_kernel;
+
+pub(crate) use reference_kernel::{clear_reference_kernels, register_reference_kernels};
+
 use crate::error::{ErrorContext, Result, check};
 use neuron_rt_sys::*;
 use std::ffi::{CStr, CString, c_void};

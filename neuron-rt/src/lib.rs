@@ -65,6 +65,7 @@ mod error;
 mod ffi;
 mod group;
 mod model;
+mod reference_kernel;
 mod tensor;
 
 pub use binding::IoBinding;
@@ -76,6 +77,7 @@ pub use error::{Error, ErrorContext, Result, RuntimeStatus};
 pub use group::NeuronCoreGroup;
 pub use half::{bf16, f16};
 pub use model::{LoadFailed, LoadOptions, Model};
+pub use reference_kernel::{KernelFn, KernelInput, KernelIo, KernelOutput};
 pub use ncg_planner::CoreRange;
 pub use neuron_rt_sys::RuntimeVersion;
 pub use tensor::{Input, Outputs, TensorInfo, TensorUsage};
