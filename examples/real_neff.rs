@@ -15,7 +15,9 @@ use neuron_rt::{Backend, Device, Input, KernelIo, f16};
 
 /// The reference: f32 products and sums (like the device's PE array), rounded to f16 once.
 fn matmul_f16(x: ArrayView2<'_, f16>, y: ArrayView2<'_, f16>) -> Array2<f16> {
-    x.mapv(f32::from).dot(&y.mapv(f32::from)).mapv(f16::from_f32)
+    x.mapv(f32::from)
+        .dot(&y.mapv(f32::from))
+        .mapv(f16::from_f32)
 }
 
 fn kernel(io: &mut KernelIo<'_>) -> Result<(), String> {
@@ -49,15 +51,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {t}");
     }
     let dims = |name: &str| -> Result<(usize, usize), String> {
-        match model.inputs().iter().find(|t| t.name == name).map(|t| &t.shape[..]) {
+        match model
+            .inputs()
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| &t.shape[..])
+        {
             Some(&[a, b]) => Ok((a, b)),
-            _ => Err(format!("this example expects 2-D inputs x and y (x @ y), not '{name}'")),
+            _ => Err(format!(
+                "this example expects 2-D inputs x and y (x @ y), not '{name}'"
+            )),
         }
     };
     let ((m, k), (k2, n)) = (dims("x")?, dims("y")?);
     assert_eq!(k, k2, "x's columns must equal y's rows");
-    let x = Array2::from_shape_fn((m, k), |(i, j)| f16::from_f32(((i * 7 + j) % 13) as f32 / 8.0));
-    let y = Array2::from_shape_fn((k, n), |(i, j)| f16::from_f32(((i + 3 * j) % 11) as f32 / 16.0 - 0.25));
+    let x = Array2::from_shape_fn((m, k), |(i, j)| {
+        f16::from_f32(((i * 7 + j) % 13) as f32 / 8.0)
+    });
+    let y = Array2::from_shape_fn((k, n), |(i, j)| {
+        f16::from_f32(((i + 3 * j) % 11) as f32 / 16.0 - 0.25)
+    });
     let z = model
         .run(&[Input::new("x", &x), Input::new("y", &y)])?
         .array::<f16>("output0")?

@@ -67,6 +67,7 @@ pub struct CompilerNeffBuilder {
     lnc: u32,
     cores: u32,
     compressed: bool,
+    level: u32,
     padding: usize,
     duplicate_heads: bool,
     attrs: bool,
@@ -88,6 +89,7 @@ impl CompilerNeffBuilder {
             lnc: 1,
             cores: 1,
             compressed: true,
+            level: 6,
             padding: 4096,
             duplicate_heads: false,
             attrs: true,
@@ -166,6 +168,12 @@ impl CompilerNeffBuilder {
     /// Gzip payload (pkg_version 2, the default) or plain tar (pkg_version 1).
     pub fn compressed(mut self, yes: bool) -> Self {
         self.compressed = yes;
+        self
+    }
+
+    /// Gzip compression level, 0 (stored blocks) ..= 9 (default 6).
+    pub fn compression_level(mut self, level: u32) -> Self {
+        self.level = level.min(9);
         self
     }
 
@@ -371,7 +379,8 @@ impl CompilerNeffBuilder {
             .collect();
         let tar = crate::tar::write(&refs)?;
         let payload = if self.compressed {
-            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            let mut enc =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(self.level));
             enc.write_all(&tar)
                 .and_then(|()| enc.finish())
                 .map(|mut gz| {

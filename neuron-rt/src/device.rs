@@ -92,6 +92,7 @@ pub struct DeviceBuilder {
     lnc: Option<u32>,
     lock_dir: Option<PathBuf>,
     kernels: crate::reference_kernel::ReferenceKernels,
+    compiled: crate::reference_kernel::CompiledSettings,
 }
 
 impl DeviceBuilder {
@@ -141,6 +142,35 @@ impl DeviceBuilder {
         F: Fn(&mut crate::KernelIo<'_>) -> std::result::Result<(), String> + Send + Sync + 'static,
     {
         self.kernels.insert(model.into(), Box::new(kernel));
+        self
+    }
+
+    /// Simulated device time of one execution of the compiler NEFF named `model` on the
+    /// emulator (`NEURON_RT_EMULATOR_DEVICE_TIME_US` `model=US`); microsecond resolution, at most
+    /// 1000 s. Models without their own time use
+    /// [`compiled_default_device_time`](Self::compiled_default_device_time) (default 0).
+    pub fn compiled_device_time(
+        mut self,
+        model: impl Into<String>,
+        time: std::time::Duration,
+    ) -> Self {
+        let model = model.into();
+        self.compiled.time_us.retain(|(m, _)| *m != model);
+        self.compiled.time_us.push((model, time.as_micros() as u64));
+        self
+    }
+
+    /// Simulated device time of compiler NEFFs without their own
+    /// ([`compiled_device_time`](Self::compiled_device_time)) on the emulator.
+    pub fn compiled_default_device_time(mut self, time: std::time::Duration) -> Self {
+        self.compiled.default_time_us = Some(time.as_micros() as u64);
+        self
+    }
+
+    /// What a compiler NEFF's outputs hold after an emulated execution without a reference
+    /// kernel (`NEURON_RT_EMULATOR_OUTPUT_FILL`; default [`OutputFill::Zeros`](crate::OutputFill)).
+    pub fn compiled_output_fill(mut self, fill: crate::OutputFill) -> Self {
+        self.compiled.fill = Some(fill);
         self
     }
 
@@ -492,6 +522,12 @@ fn configure_emulator(api: &NrtApi, settings: &DeviceBuilder) -> Result<()> {
             .map(|d| d.to_string_lossy().into_owned())
             .as_deref(),
     )?;
+    ffi::set_emulator_option(
+        api,
+        c"device_time_us",
+        settings.compiled.device_time_spec().as_deref(),
+    )?;
+    ffi::set_emulator_option(api, c"output_fill", settings.compiled.fill_spec())?;
     // The kernels stay alive in `settings`, which the DeviceInner keeps until after nrt_close.
     ffi::register_reference_kernels(api, &settings.kernels)?;
     Ok(())

@@ -77,9 +77,9 @@ pub use error::{Error, ErrorContext, Result, RuntimeStatus};
 pub use group::NeuronCoreGroup;
 pub use half::{bf16, f16};
 pub use model::{LoadFailed, LoadOptions, Model};
-pub use reference_kernel::{KernelFn, KernelInput, KernelIo, KernelOutput};
 pub use ncg_planner::CoreRange;
 pub use neuron_rt_sys::RuntimeVersion;
+pub use reference_kernel::{KernelFn, KernelInput, KernelIo, KernelOutput, OutputFill};
 pub use tensor::{Input, Outputs, TensorInfo, TensorUsage};
 
 pub use ncg_planner;

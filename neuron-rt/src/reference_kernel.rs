@@ -140,6 +140,46 @@ impl<'a> KernelIo<'a> {
     }
 }
 
+/// What the outputs of a compiler NEFF hold after an emulated execution without a reference
+/// kernel (`NEURON_RT_EMULATOR_OUTPUT_FILL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFill {
+    /// All bytes zero (the default).
+    #[default]
+    Zeros,
+    /// Byte `i` of every output is `i % 251`: deterministic and non-zero, so a test can tell an
+    /// output that was copied back from one that was never written.
+    Pattern,
+}
+
+/// How the emulator runs compiler NEFFs: device time per model name or default, output fill.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CompiledSettings {
+    pub(crate) default_time_us: Option<u64>,
+    pub(crate) time_us: Vec<(String, u64)>,
+    pub(crate) fill: Option<OutputFill>,
+}
+
+impl CompiledSettings {
+    /// The `device_time_us` option: `"name=US,...,US"`, or `None` when nothing is set.
+    pub(crate) fn device_time_spec(&self) -> Option<String> {
+        let mut parts: Vec<String> = self
+            .time_us
+            .iter()
+            .map(|(name, us)| format!("{name}={us}"))
+            .collect();
+        parts.extend(self.default_time_us.map(|us| us.to_string()));
+        (!parts.is_empty()).then(|| parts.join(","))
+    }
+
+    pub(crate) fn fill_spec(&self) -> Option<&'static str> {
+        self.fill.map(|f| match f {
+            OutputFill::Zeros => "zeros",
+            OutputFill::Pattern => "pattern",
+        })
+    }
+}
+
 /// A registered kernel: the closure behind one pointer the emulator hands back.
 pub(crate) struct Kernel {
     pub(crate) model: String,
@@ -168,8 +208,7 @@ impl fmt::Debug for ReferenceKernels {
 
 impl PartialEq for ReferenceKernels {
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
     }
 }
 

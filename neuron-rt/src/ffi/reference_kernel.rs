@@ -40,9 +40,18 @@ pub(crate) fn register_reference_kernels(api: &NrtApi, kernels: &ReferenceKernel
         })?;
         // SAFETY: NUL-terminated name, a trampoline with the C signature, and a pointer to the
         // Kernel that the caller keeps alive until the kernels are cleared after nrt_close.
-        let status =
-            unsafe { f(name.as_ptr(), Some(trampoline), Arc::as_ptr(k).cast_mut().cast()) };
-        check(status, "nrt_emu_set_reference_kernel", ErrorContext::default)?;
+        let status = unsafe {
+            f(
+                name.as_ptr(),
+                Some(trampoline),
+                Arc::as_ptr(k).cast_mut().cast(),
+            )
+        };
+        check(
+            status,
+            "nrt_emu_set_reference_kernel",
+            ErrorContext::default,
+        )?;
         registered.push(name);
     }
     Ok(())
