@@ -52,7 +52,7 @@ mod tar;
 #[doc = include_str!("../FORMAT.md")]
 pub mod format {}
 
-pub use builder::{ModelBuilder, XorShift64};
+pub use builder::ModelBuilder;
 pub use compiler::{
     CompilerLayout, IoKind, IoTensor, MAX_IO_NDIM, MAX_IO_TENSORS, MAX_JSON_BYTES,
     MAX_PAYLOAD_BYTES, MemberInfo, Subgraph, dtype_from_compiler_name, gunzip_payload,
