@@ -34,7 +34,7 @@ enum Command {
         /// The NEFF file
         file: String,
     },
-    /// Write a multi-layer perceptron: input "input" [batch, layers[0]], dense layers with
+    /// Write a multi-layer perceptron: input "input" of shape (batch, first layer size), dense layers with
     /// relu, softmax into output "probs"; weights from a xorshift64 seeded --seed
     Mlp {
         /// Output file

@@ -101,8 +101,8 @@ impl CompilerNeffBuilder {
         }
     }
 
-    /// The layout of the public `matmul_small.neff` (`x @ y`): inputs `x` f16[m,k] and `y`
-    /// f16[k,n], output `output0` f16[m,n] listed twice in `heads` (once per physical core),
+    /// The layout of the public `matmul_small.neff` (`x @ y`): inputs `x` `f16[m, k]` and `y`
+    /// `f16[k, n]`, output `output0` `f16[m, n]` listed twice in `heads` (once per physical core),
     /// LNC 2 (two subgraphs), gzip payload.
     pub fn matmul(name: impl Into<String>, m: u64, k: u64, n: u64) -> Self {
         CompilerNeffBuilder::new(name)
