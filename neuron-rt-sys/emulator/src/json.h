@@ -4,9 +4,10 @@
    Strict: exactly one value with optional whitespace around it; no comments, trailing commas,
    NaN/Infinity, leading zeros or '+'; strings are valid UTF-8 (no overlongs, surrogates or code
    points above U+10FFFF), contain no raw control characters, and \u escapes pair surrogates
-   correctly; \u0000 is rejected (names become C strings); an object's member names are unique. Bounded: nesting depth at most
-   NRTEMU_JSON_MAX_DEPTH; the caller bounds the input size. Numbers are validated by the grammar;
-   only integers that fit in int64 have a value (nrtemu_json_int). */
+   correctly; \u0000 is rejected (names become C strings); an object's member names are unique.
+   Bounded: nesting depth at most NRTEMU_JSON_MAX_DEPTH; the caller bounds the input size.
+   Numbers are validated by the grammar; only integers that fit in int64 have a value
+   (nrtemu_json_int). */
 #ifndef NRTEMU_JSON_H
 #define NRTEMU_JSON_H
 
