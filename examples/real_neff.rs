@@ -11,7 +11,7 @@
 
 use ndarray::{Array2, ArrayView2, Ix2};
 use neuron_neff::{CompilerNeffBuilder, Neff};
-use neuron_rt::{Backend, Device, Input, KernelIo, f16};
+use neuron_rt::{Backend, Device, Input, KernelIo, Lnc, f16};
 
 /// The reference: f32 products and sums (like the device's PE array), rounded to f16 once.
 fn matmul_f16(x: ArrayView2<'_, f16>, y: ArrayView2<'_, f16>) -> Array2<f16> {
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let device = Device::builder()
         .backend(Backend::emulator("trn2.48xlarge"))
-        .logical_nc_config(header.lnc_size())
+        .logical_nc_config(Lnc::try_from(header.lnc_size())?)
         .reference_kernel(header.name(), kernel)
         .open()?;
     let group = device.core_group_of_size(header.core_count())?;

@@ -7,16 +7,16 @@
 use ndarray::{Array2, Ix2};
 use neuron_neff::{CompilerNeffBuilder, DType, Neff};
 use neuron_rt::{
-    Backend, Device, DeviceBuilder, Error, Input, KernelIo, LogLevel, OutputFill, RuntimeStatus,
-    f16,
+    Backend, Device, DeviceBuilder, Error, Input, KernelIo, Lnc, LogLevel, OutputFill, f16,
 };
+use neuron_rt_sys::NRT_STATUS;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// One Device per process at a time.
 static LOCK: Mutex<()> = Mutex::new(());
 
-fn builder(lnc: u32) -> DeviceBuilder {
+fn builder(lnc: Lnc) -> DeviceBuilder {
     Device::builder()
         .backend(Backend::emulator("trn2.48xlarge"))
         .logical_nc_config(lnc)
@@ -98,7 +98,7 @@ fn emulator_and_rust_reader_agree_on_fixtures() {
                 .replace_member("sg00/blob.bin", data),
         );
     }
-    let device = builder(2).open().unwrap();
+    let device = builder(Lnc::Two).open().unwrap();
     for (i, b) in valid.into_iter().enumerate() {
         let neff = b.build().unwrap();
         let want = expected(&neff).unwrap_or_else(|e| panic!("fixture {i}: {e}"));
@@ -151,9 +151,9 @@ fn emulator_and_rust_reader_agree_on_fixtures() {
         match reported(&device, &neff) {
             Err(Error::Runtime {
                 call: "nrt_load",
-                status: RuntimeStatus::Invalid,
+                status,
                 ..
-            }) => {}
+            }) if status == NRT_STATUS::NRT_INVALID => {}
             other => panic!("malformed fixture {i}: the emulator gave {other:?}"),
         }
     }
@@ -178,10 +178,7 @@ fn emulator_and_rust_reader_agree_on_fixtures() {
         assert!(
             matches!(
                 reported(&device, neff),
-                Err(Error::Runtime {
-                    status: RuntimeStatus::Invalid,
-                    ..
-                })
+                Err(Error::Runtime { status, .. }) if status == NRT_STATUS::NRT_INVALID
             ),
             "gzip variant {i}"
         );
@@ -204,7 +201,7 @@ fn reference_kernel_computes_x_at_y_and_fill_rules_apply_otherwise() {
     let other = CompilerNeffBuilder::matmul("other.neff", 2, 2, 2)
         .build()
         .unwrap();
-    let device = builder(2)
+    let device = builder(Lnc::Two)
         .reference_kernel("file.neff", |io: &mut KernelIo<'_>| {
             let x = io
                 .input_array::<f16>("x")?
@@ -278,11 +275,7 @@ fn reference_kernel_computes_x_at_y_and_fill_rules_apply_otherwise() {
     assert!(
         matches!(
             e,
-            Error::Runtime {
-                call: "nrt_execute",
-                status: RuntimeStatus::Failure,
-                ..
-            }
+            Error::Runtime { call: "nrt_execute", status, .. } if status == NRT_STATUS::NRT_FAILURE
         ),
         "{e}"
     );
@@ -290,7 +283,7 @@ fn reference_kernel_computes_x_at_y_and_fill_rules_apply_otherwise() {
     device.close().unwrap();
 
     // a new device without kernels: zeros (kernels and options do not leak between devices)
-    let device = builder(2).open().unwrap();
+    let device = builder(Lnc::Two).open().unwrap();
     let model = device.core_group_of_size(1).unwrap().load(&neff).unwrap();
     let z = model
         .run(&[Input::new("x", &x), Input::new("y", &y)])
@@ -308,14 +301,18 @@ fn lnc_mismatch_is_refused_before_loading() {
     let neff = CompilerNeffBuilder::matmul("file.neff", 2, 2, 2)
         .build()
         .unwrap(); // lnc_size 2
-    let device = builder(1).open().unwrap();
+    let device = builder(Lnc::One).open().unwrap();
     let e = device
         .core_group_of_size(1)
         .unwrap()
         .load(&neff)
         .unwrap_err();
-    let msg = e.to_string();
-    assert!(matches!(e, Error::Neff { .. }), "{msg}");
+    assert!(matches!(e, Error::Neff { .. }), "{e}");
+    assert!(e.to_string().contains("\"file.neff\""), "{e}");
+    // the cause, with the fix, is the error's source
+    let msg = std::error::Error::source(&e)
+        .map(ToString::to_string)
+        .unwrap_or_default();
     assert!(
         msg.contains("compiled for LNC 2 but the runtime uses LNC 1"),
         "{msg}"

@@ -9,13 +9,13 @@
 //! On hardware, kernels are ignored (the device computes the model).
 //!
 //! ```
-//! use neuron_rt::{Backend, Device, Input, KernelIo, f16};
+//! use neuron_rt::{Backend, Device, Input, KernelIo, Lnc, f16};
 //! use neuron_rt::neuron_neff::CompilerNeffBuilder;
 //! // A NEFF in the compiler's layout (inputs x, y: f16[2,2]; output output0: f16[2,2]), LNC 2.
 //! let neff = CompilerNeffBuilder::matmul("file.neff", 2, 2, 2).build()?;
 //! let device = Device::builder()
 //!     .backend(Backend::emulator("trn2.48xlarge"))
-//!     .logical_nc_config(2)
+//!     .logical_nc_config(Lnc::Two)
 //!     .emulator_lock_dir(std::env::temp_dir().join(format!("nrt-doc-rk-{}", std::process::id())))
 //!     .reference_kernel("file.neff", |io: &mut KernelIo<'_>| {
 //!         // every output element = the sum of x

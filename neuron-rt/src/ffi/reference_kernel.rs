@@ -1,5 +1,6 @@
 //! FFI for reference kernels (`nrt_emu_set_reference_kernel`, emulator only): registration and
-//! the `extern "C"` trampoline that calls a Rust closure.
+//! the `extern "C"` trampoline that calls a Rust closure. A kernel's error or panic fails the
+//! execution (`NRT_FAILURE`) and is reported through the `log` facade.
 
 use super::*;
 use crate::reference_kernel::{Kernel, KernelInput, KernelIo, KernelOutput, ReferenceKernels};
@@ -95,8 +96,8 @@ unsafe extern "C" fn trampoline(
     // A tensor added to both sets (or twice) would alias a `&[u8]` with a `&mut [u8]`.
     for (i, o) in outs.iter().enumerate() {
         if ins.iter().chain(&outs[..i]).any(|t| overlaps(t, o)) {
-            eprintln!(
-                "neuron-rt: reference kernel of '{}' not called: output tensor memory overlaps \
+            log::error!(
+                "reference kernel of '{}' not called: output tensor memory overlaps \
                  another input or output; give every output its own tensor",
                 kernel.model
             );
@@ -136,11 +137,11 @@ unsafe extern "C" fn trampoline(
     match result {
         Ok(Ok(())) => NRT_STATUS::NRT_SUCCESS,
         Ok(Err(msg)) => {
-            eprintln!("neuron-rt: reference kernel of '{model}' failed: {msg}");
+            log::error!("reference kernel of '{model}' failed: {msg}");
             NRT_STATUS::NRT_FAILURE
         }
         Err(_) => {
-            eprintln!("neuron-rt: reference kernel of '{model}' panicked");
+            log::error!("reference kernel of '{model}' panicked");
             NRT_STATUS::NRT_FAILURE
         }
     }
