@@ -43,12 +43,12 @@ int nrtemu_compiled_gunzip(const uint8_t *payload, size_t len, size_t max_out, u
     size_t used = 0;
     char why[256];
     if (nrtemu_gunzip(payload, len, max_out, tar, tar_len, &used, why, sizeof why) != 0) {
-        nrtemu_set_err(err, err_len, "gzip payload: %s", why);
+        nrtemu_set_err(err, err_len, "%s", why); /* "gzip: ..." or "deflate: ..." */
         return -1;
     }
     for (size_t i = used; i < len; i++) {
         if (payload[i] != 0) {
-            nrtemu_set_err(err, err_len, "gzip payload: non-zero byte at offset %zu after the gzip "
+            nrtemu_set_err(err, err_len, "gzip: non-zero byte at offset %zu after the gzip "
                                          "member (only zero padding may follow it)", i);
             free(*tar);
             *tar = NULL;
