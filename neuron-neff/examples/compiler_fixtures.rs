@@ -19,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let m = || CompilerNeffBuilder::matmul("file.neff", 2, 4, 3).padding(64);
     let fixtures: Vec<(&str, CompilerNeffBuilder)> = vec![
         ("matmul_lnc2", m()),
+        ("matmul_lnc1", m().lnc(1).duplicate_heads(false)),
         ("matmul_plain_tar", m().compressed(false)),
         ("matmul_stored", m().compression_level(0)),
         ("no_attrs", m().without_attrs()),

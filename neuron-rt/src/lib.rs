@@ -38,6 +38,16 @@
 //!   out); [`Model::binding`] gives an [`IoBinding`] whose write/execute/read allocate nothing.
 //!   An `IoBinding` is `Send` but not `Sync`: make one per thread.
 //!
+//! # NEFFs from the Neuron compiler on the emulator
+//!
+//! A `model.neff` built by `neuronx-cc` loads on the emulator with its real inputs and outputs
+//! (names, dtypes including f16/bf16, shapes), and [`Model::run`] / [`IoBinding`] work on it. The
+//! emulator cannot compute the compiler's program, so an execution is **timed, with zeroed
+//! outputs** — not the model's results — unless a CPU reference implementation is registered for
+//! the model's name with [`DeviceBuilder::reference_kernel`] ([`KernelIo`] has an example;
+//! `cargo run --example real_neff` checks `x @ y` against ndarray). Loading refuses a NEFF
+//! compiled for another logical-core size than the device's.
+//!
 //! # Logging
 //!
 //! Errors that cannot be returned (a failed unload while a model is dropped) are logged through
@@ -64,6 +74,8 @@
 //! | `NEURON_RT_EXEC_TIMEOUT` | runtime, emulator | execution timeout in seconds, read at load |
 //! | `NEURON_RT_EMULATOR_INSTANCE` | emulator | instance to emulate (default `inf2.xlarge`) |
 //! | `NEURON_RT_EMULATOR_LOCK_DIR` | emulator | directory of the cross-process core locks |
+//! | `NEURON_RT_EMULATOR_DEVICE_TIME_US` | emulator | device time of compiler NEFFs: `250`, or `file.neff=250,40` ([`DeviceBuilder::compiled_device_time`]) |
+//! | `NEURON_RT_EMULATOR_OUTPUT_FILL` | emulator | `zeros` (default) or `pattern`: compiler NEFFs' outputs without a reference kernel ([`DeviceBuilder::compiled_output_fill`]) |
 #![deny(missing_docs)]
 
 mod binding;
