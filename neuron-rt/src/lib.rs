@@ -39,6 +39,16 @@
 //!   out); [`Model::binding`] gives an [`IoBinding`] whose write/execute/read allocate nothing.
 //!   An `IoBinding` is `Send` but not `Sync`: make one per thread.
 //!
+//! # NEFFs from the Neuron compiler on the emulator
+//!
+//! A `model.neff` built by `neuronx-cc` loads on the emulator with its real inputs and outputs
+//! (names, dtypes including f16/bf16, shapes), and [`Model::run`] / [`IoBinding`] work on it. The
+//! emulator cannot compute the compiler's program, so an execution is **timed, with zeroed
+//! outputs** — not the model's results — unless a CPU reference implementation is registered for
+//! the model's name with [`DeviceBuilder::reference_kernel`] ([`KernelIo`] has an example;
+//! `cargo run --example real_neff` checks `x @ y` against ndarray). Loading refuses a NEFF
+//! compiled for another logical-core size than the device's.
+//!
 //! # Logging
 //!
 //! Errors that cannot be returned (a failed unload while a model is dropped) are logged through
@@ -66,6 +76,8 @@
 //! | `NEURON_RT_EMULATOR_INSTANCE` | emulator | instance to emulate (default `inf2.xlarge`) |
 //! | `NEURON_RT_EMULATOR_LOCK_DIR` | emulator | directory of the cross-process core locks |
 //! | `NEURON_RT_WORKER_MODEL`, `NEURON_RT_WORKER_REPLICA`, `NEURON_RT_WORKER_COUNT`, `NEURON_RT_WORKER_RESTARTS` | [`launch`] | a launched worker's assignment (see [`launch`]) |
+//! | `NEURON_RT_EMULATOR_DEVICE_TIME_US` | emulator | device time of compiler NEFFs: `250`, or `file.neff=250,40` ([`DeviceBuilder::compiled_device_time`]) |
+//! | `NEURON_RT_EMULATOR_OUTPUT_FILL` | emulator | `zeros` (default) or `pattern`: compiler NEFFs' outputs without a reference kernel ([`DeviceBuilder::compiled_output_fill`]) |
 //!
 //! # Features
 //!
@@ -84,6 +96,7 @@ mod ffi;
 mod group;
 pub mod launch;
 mod model;
+mod reference_kernel;
 mod tensor;
 
 pub use binding::IoBinding;
@@ -97,6 +110,7 @@ pub use half::{bf16, f16};
 pub use model::{LoadFailed, LoadOptions, Model};
 pub use ncg_planner::CoreRange;
 pub use neuron_rt_sys::RuntimeVersion;
+pub use reference_kernel::{KernelFn, KernelInput, KernelIo, KernelOutput, OutputFill};
 pub use tensor::{Input, Outputs, TensorInfo, TensorUsage};
 
 pub use ncg_planner;
