@@ -373,6 +373,17 @@ impl NrtApi {
         })
     }
 
+    /// Read the version again with `nrt_get_version`.
+    ///
+    /// The version is read when the table is filled; the emulator's `rt_detail` names the
+    /// instance it emulates, which is known only once its options are set, so call this after
+    /// `nrt_init` to describe the runtime as initialised. On failure the previous version is kept
+    /// and the status is returned.
+    pub fn refresh_version(&mut self) -> Result<(), NRT_STATUS> {
+        self.version = self.query_version()?;
+        Ok(())
+    }
+
     pub(crate) fn set_version(&mut self, version: RuntimeVersion) {
         self.version = version;
     }

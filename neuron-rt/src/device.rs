@@ -304,12 +304,15 @@ impl fmt::Debug for Device {
 
 impl DeviceInner {
     fn open(settings: DeviceBuilder) -> Result<DeviceInner> {
-        let (api, backend) = resolve_backend(&settings.backend)?;
+        let (mut api, backend) = resolve_backend(&settings.backend)?;
         match backend {
             BackendKind::Emulator => configure_emulator(&api, &settings)?,
             BackendKind::Hardware => check_hardware_environment(&settings)?,
         }
         ffi::init(&api)?;
+        // The version's detail names the emulated instance, known only now (the previous one is
+        // kept if the runtime does not answer).
+        let _ = api.refresh_version();
         // From here on, dropping `inner` closes the runtime again on any error.
         let mut inner = DeviceInner {
             api,

@@ -26,7 +26,9 @@
  *   nrtemu_rt.timing_mu  per-core free_at timestamps of the timing model (held for the O(k)
  *                     schedule computation only, never while sleeping).
  *   profile mutex (profile.c) the profiling sessions.
- *   Lock order: rt.lock -> mem_mu / timing_mu / profile mutex; the latter never nest.
+ *   option mutex (config.c) the options; taken under rt.lock by nrt_init.
+ *   Lock order: rt.lock -> option mutex -> profile mutex -> mem_mu -> timing_mu (the order the
+ *   fork handler takes them in; in normal operation the last four never nest).
  */
 #ifndef NRTEMU_EMU_H
 #define NRTEMU_EMU_H
@@ -99,6 +101,14 @@ typedef struct nrtemu_instance {
 } nrtemu_instance;
 const nrtemu_instance *nrtemu_instance_find(const char *name);
 void nrtemu_instance_names(char *buf, size_t len); /* "inf1.xlarge, inf1.2xlarge, ..." */
+
+/* ---- fork handlers of the module-private mutexes (taken by lifecycle.c's fork_prepare) ---- */
+void nrtemu_config_fork_lock(void);
+void nrtemu_config_fork_unlock(void);
+void nrtemu_config_fork_reinit(void);
+void nrtemu_profile_fork_lock(void);
+void nrtemu_profile_fork_unlock(void);
+void nrtemu_profile_fork_reinit(void);
 
 /* ---- config.c ---------------------------------------------------------------------------- */
 enum {

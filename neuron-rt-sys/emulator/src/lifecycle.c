@@ -32,12 +32,16 @@ uint64_t nrtemu_now_ns(void) {
  * compete for cores like any other process. */
 static void fork_prepare(void) {
     pthread_rwlock_wrlock(&nrtemu_rt.lock);
+    nrtemu_config_fork_lock();
+    nrtemu_profile_fork_lock();
     pthread_mutex_lock(&nrtemu_rt.mem_mu);
     pthread_mutex_lock(&nrtemu_rt.timing_mu);
 }
 static void fork_parent(void) {
     pthread_mutex_unlock(&nrtemu_rt.timing_mu);
     pthread_mutex_unlock(&nrtemu_rt.mem_mu);
+    nrtemu_profile_fork_unlock();
+    nrtemu_config_fork_unlock();
     pthread_rwlock_unlock(&nrtemu_rt.lock);
 }
 static void fork_child(void) {
@@ -52,9 +56,15 @@ static void fork_child(void) {
     pthread_rwlock_init(&nrtemu_rt.lock, NULL);
     pthread_mutex_init(&nrtemu_rt.mem_mu, NULL);
     pthread_mutex_init(&nrtemu_rt.timing_mu, NULL);
+    nrtemu_config_fork_reinit();
+    nrtemu_profile_fork_reinit();
 }
 static void register_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* Registered at load time too: options and profiles exist before the first nrt_init. */
+__attribute__((constructor)) static void atfork_at_load(void) {
+    pthread_once(&atfork_once, register_atfork);
+}
 
 NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_version,
                                const char *fal_version) {

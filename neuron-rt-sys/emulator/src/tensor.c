@@ -3,6 +3,7 @@
  * A tensor is a view (offset, size) of a reference-counted storage block:
  *   DEVICE  zero-filled, charged to the chip of its core (NRT_RESOURCE when the chip is full)
  *   HOST    deprecated, at most 4 MiB, not charged
+ *   VIRTUAL host virtual memory (accepted as by runtimes before 2.32), no size cap, not charged
  *   empty   no storage until nrt_tensor_attach_buffer (caller's buffer, never freed)
  *   slice   shares the source's storage; the storage (and its chip memory) lives until the last
  *           tensor using it is freed.
@@ -86,14 +87,9 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate(nrt_tensor_placement_t tensor_placemen
         LOG_ERROR(fn, "tensor is NULL");
         return NRT_INVALID;
     }
-    if (tensor_placement == NRT_TENSOR_PLACEMENT_VIRTUAL) {
-        LOG_ERROR(fn, "tensor '%s': NRT_TENSOR_PLACEMENT_VIRTUAL was removed in runtime 2.32; use "
-                      "NRT_TENSOR_PLACEMENT_DEVICE, or nrt_tensor_allocate_empty + "
-                      "nrt_tensor_attach_buffer", nm);
-        return NRT_INVALID;
-    }
     if (tensor_placement != NRT_TENSOR_PLACEMENT_DEVICE &&
-        tensor_placement != NRT_TENSOR_PLACEMENT_HOST) {
+        tensor_placement != NRT_TENSOR_PLACEMENT_HOST &&
+        tensor_placement != NRT_TENSOR_PLACEMENT_VIRTUAL) {
         LOG_ERROR(fn, "tensor '%s': unknown placement %d", nm, (int)tensor_placement);
         return NRT_INVALID;
     }
@@ -134,6 +130,11 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate(nrt_tensor_placement_t tensor_placemen
         }
         pthread_rwlock_unlock(&nrtemu_rt.lock);
         t->vnc = vnc;
+    } else if (tensor_placement == NRT_TENSOR_PLACEMENT_VIRTUAL) {
+        /* The reported version (2.29.40) predates the removal of VIRTUAL in runtime 2.32.31: host
+           virtual memory, not DMA-able, so neither charged nor capped at 4 MiB. */
+        LOG_WARN(fn, "tensor '%s': NRT_TENSOR_PLACEMENT_VIRTUAL (host virtual memory) is removed "
+                     "in runtime 2.32; use NRT_TENSOR_PLACEMENT_DEVICE", nm);
     } else {
         LOG_WARN(fn, "tensor '%s': NRT_TENSOR_PLACEMENT_HOST is deprecated; use "
                      "NRT_TENSOR_PLACEMENT_DEVICE", nm);

@@ -26,7 +26,8 @@ extern "C" {
 typedef struct nrt_model nrt_model_t;
 typedef struct nrt_tensor nrt_tensor_t;
 
-/* Where a tensor's storage lives. VIRTUAL was removed by runtime 2.32 and fails there. */
+/* Where a tensor's storage lives. VIRTUAL (host virtual memory) was removed by runtime 2.32 and
+ * fails there; the emulator, which reports 2.29, accepts it as host memory. */
 typedef enum {
     NRT_TENSOR_PLACEMENT_DEVICE = 0,
     NRT_TENSOR_PLACEMENT_HOST = 1,    /* deprecated: DMA-able host memory, at most 4 MB */
