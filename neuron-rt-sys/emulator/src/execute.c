@@ -178,7 +178,8 @@ NRTEMU_API NRT_STATUS nrt_execute(nrt_model_t *model, const nrt_tensor_set_t *in
     struct nrt_model *m = begin(model, input_set, output_set, &st, fn);
     if (m == NULL) return st;
     bool profiling = atomic_load_explicit(&m->prof, memory_order_relaxed) != NULL;
-    uint64_t t0 = profiling ? nrtemu_now_ns() : 0, t1 = 0;
+    bool tracing = atomic_load_explicit(&nrtemu_trace_active, memory_order_relaxed) != 0;
+    uint64_t t0 = profiling || tracing ? nrtemu_now_ns() : 0, t1 = 0;
     void *io_stack[IO_STACK];
     void **io = m->n_io <= IO_STACK ? io_stack : malloc(m->n_io * sizeof *io);
     if (io == NULL) {
@@ -188,9 +189,14 @@ NRTEMU_API NRT_STATUS nrt_execute(nrt_model_t *model, const nrt_tensor_set_t *in
         if (st == NRT_SUCCESS) st = run_cpu(m, io, fn);
         if (profiling) t1 = nrtemu_now_ns();
         if (st == NRT_SUCCESS) st = device_wait(m, fn);
+        if (st == NRT_SUCCESS) nrtemu_outputs_completed(m, output_set);
         if (io != io_stack) free(io);
     }
-    if (profiling) nrtemu_profile_record(m, t0, t1, nrtemu_now_ns(), st);
+    if (profiling || tracing) {
+        uint64_t t2 = nrtemu_now_ns();
+        if (profiling) nrtemu_profile_record(m, t0, t1, t2, st);
+        if (tracing) nrtemu_trace_record(m, t0, t2, st);
+    }
     nrtemu_model_put(m);
     return st;
 }
@@ -225,7 +231,8 @@ NRTEMU_API NRT_STATUS nrt_execute_repeat(nrt_model_t *model, const nrt_tensor_se
         return NRT_INVALID;
     }
     bool profiling = atomic_load_explicit(&m->prof, memory_order_relaxed) != NULL;
-    uint64_t t0 = profiling ? nrtemu_now_ns() : 0;
+    bool tracing = atomic_load_explicit(&nrtemu_trace_active, memory_order_relaxed) != 0;
+    uint64_t t0 = profiling || tracing ? nrtemu_now_ns() : 0;
     void **io = malloc(m->n_io * sizeof *io);
     size_t feed_bytes = 0;
     for (size_t i = 0; i < m->n_in; i++) feed_bytes += m->io[i].size;
@@ -250,7 +257,12 @@ NRTEMU_API NRT_STATUS nrt_execute_repeat(nrt_model_t *model, const nrt_tensor_se
     }
     free(feed);
     free(io);
-    if (profiling) nrtemu_profile_record(m, t0, t0, nrtemu_now_ns(), st);
+    if (st == NRT_SUCCESS) nrtemu_outputs_completed(m, output_set); /* one per call */
+    if (profiling || tracing) {
+        uint64_t t2 = nrtemu_now_ns();
+        if (profiling) nrtemu_profile_record(m, t0, t0, t2, st);
+        if (tracing) nrtemu_trace_record(m, t0, t2, st);
+    }
     nrtemu_model_put(m);
     return st;
 }

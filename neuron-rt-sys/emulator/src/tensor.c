@@ -30,7 +30,7 @@ static char *dup_name(const char *s) {
 
 static void storage_put(nrtemu_storage *st) {
     if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1) return;
-    if (st->charged) nrtemu_mem_uncharge(st->chip, st->size, st->session);
+    if (st->charged) nrtemu_mem_uncharge_core(st->chip, st->vnc, st->size, st->session);
     if (st->owned) free(st->data);
     free(st);
 }
@@ -39,6 +39,7 @@ static nrt_tensor_t *tensor_new(const char *name) {
     nrt_tensor_t *t = calloc(1, sizeof *t);
     if (t == NULL) return NULL;
     t->magic = NRTEMU_TENSOR_MAGIC;
+    atomic_init(&t->completions, 0);
     t->placement = -1;
     t->vnc = -1;
     t->session = nrtemu_session();
@@ -108,6 +109,7 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate(nrt_tensor_placement_t tensor_placemen
     atomic_init(&st->refs, 1);
     st->size = size;
     st->owned = true;
+    st->vnc = -1;
     NRT_STATUS s = NRT_SUCCESS;
     if (tensor_placement == NRT_TENSOR_PLACEMENT_DEVICE) {
         pthread_rwlock_rdlock(&nrtemu_rt.lock);
@@ -125,7 +127,8 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate(nrt_tensor_placement_t tensor_placemen
             st->session = t->session = nrtemu_session();
             char what[300];
             snprintf(what, sizeof what, "tensor '%.256s'", nm);
-            s = nrtemu_mem_charge(st->chip, size, fn, what);
+            st->vnc = vnc;
+            s = nrtemu_mem_charge_core(st->chip, vnc, size, fn, what);
             st->charged = s == NRT_SUCCESS;
         }
         pthread_rwlock_unlock(&nrtemu_rt.lock);
@@ -262,6 +265,7 @@ NRTEMU_API NRT_STATUS nrt_tensor_attach_buffer(nrt_tensor_t *tensor, void *buffe
     st->data = buffer;
     st->size = size;
     st->owned = false;
+    st->vnc = -1;
     st->session = tensor->session;
     storage_put(tensor->st); /* frees the previous storage if this was its last user */
     tensor->st = st;
@@ -304,4 +308,13 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate_slice(const nrt_tensor_t *tensor_sourc
 NRTEMU_API void *nrt_tensor_get_va(const nrt_tensor_t *tensor) {
     if (tensor == NULL || tensor->magic != NRTEMU_TENSOR_MAGIC) return NULL;
     return nrtemu_tensor_data(tensor);
+}
+
+/* The checks above, for the tensor calls in other files (tensor_batch.c, device_memory.c, ...). */
+NRT_STATUS nrtemu_tensor_check(const nrt_tensor_t *t, const char *fn, const char *what) {
+    return check(t, fn, what);
+}
+NRT_STATUS nrtemu_tensor_check_range(const nrt_tensor_t *t, uint64_t offset, size_t size,
+                                     const char *fn) {
+    return check_range(t, offset, size, fn);
 }
