@@ -1493,6 +1493,9 @@ static void test_contention(void) {
     opt("log_level", "ERROR");
 }
 
+/* the calls added for full ABI coverage (nrt.h, nrt_experimental.h, nrt_profile.h) */
+#include "abi_coverage_tests.h"
+
 int main(void) {
     /* a clean, private environment */
     static const char *vars[] = {"NEURON_RT_VISIBLE_CORES", "NEURON_RT_NUM_CORES",
@@ -1519,6 +1522,7 @@ int main(void) {
     test_timing();
     test_memory();
     test_contention();
+    test_abi_coverage();
 
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_lock_dir);
