@@ -3,6 +3,9 @@
 //! elsewhere keep the handles' invariants (created by this device's table, used and freed once,
 //! never after `nrt_close`, which the borrow of the `Device` guarantees).
 
+mod optional;
+pub(crate) use optional::vnc_memory_stats;
+
 use crate::error::{ErrorContext, Result, check};
 use neuron_rt_sys::*;
 use std::ffi::{CStr, CString, c_void};

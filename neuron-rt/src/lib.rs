@@ -64,6 +64,7 @@ mod element;
 mod error;
 mod ffi;
 mod group;
+mod memory;
 mod model;
 mod tensor;
 
@@ -75,6 +76,7 @@ pub use element::{DType, Element};
 pub use error::{Error, ErrorContext, Result, RuntimeStatus};
 pub use group::NeuronCoreGroup;
 pub use half::{bf16, f16};
+pub use memory::MemoryStats;
 pub use model::{LoadFailed, LoadOptions, Model};
 pub use ncg_planner::CoreRange;
 pub use neuron_rt_sys::RuntimeVersion;
