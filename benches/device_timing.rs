@@ -15,7 +15,7 @@ use neuron_rt::{Backend, Device};
 
 const DEVICE_TIME: Duration = Duration::from_micros(500);
 const ITERS: u32 = 2_000;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 const TARGET: f64 = 0.98;
 
 type BoxError = Box<dyn std::error::Error>;
