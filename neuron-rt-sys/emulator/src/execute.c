@@ -8,7 +8,8 @@
  * 4. Timing model (FORMAT.md §4): the device time is split into k pipeline stages, one per core
  *    of the model; per-core free_at timestamps live under one mutex, held only to compute the
  *    schedule; the thread then waits for its completion: clock_nanosleep to an absolute
- *    CLOCK_MONOTONIC deadline, then a spin over the last few microseconds (sleep_until). A model with device_time_ns = 0 reads no clock and never sleeps.
+ *    CLOCK_MONOTONIC deadline, then a spin over the last few microseconds (sleep_until). A model
+ *    with device_time_ns = 0 reads no clock and never sleeps.
  * The no-op path performs no allocation, no system call and no log formatting. */
 #include "emu.h"
 
