@@ -323,6 +323,9 @@ void nrtemu_profile_record(struct nrt_model *m, uint64_t start_ns, uint64_t cpu_
 /* nrt_close: write and end every session (rt.lock held for writing). */
 void nrtemu_profile_stop_all(void);
 
+/* ---- execute.c: spin before a simulated completion (NEURON_RT_EMULATOR_TIMING_SPIN) -------- */
+extern atomic_bool nrtemu_timing_spin;
+
 /* ---- tensor_completion.c ----------------------------------------------------------------- */
 /* After a successful execution: count one completion on every output tensor of the model. */
 void nrtemu_outputs_completed(const struct nrt_model *m, const nrtemu_tensor_set *out);

@@ -16,27 +16,41 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #define IO_STACK 32
 
 /* Waking from clock_nanosleep is late by the thread's timer slack (50 us by default) plus the
- * scheduler's wake-up latency: ~90 us per wait measured, 15% of a 500 us model. So the thread
- * sleeps to an absolute deadline that is early by the lateness seen so far (a slowly decaying
- * maximum, plus a small margin) and spins on the clock for the rest: one thread executing back-to-back then
- * keeps the device-bound rate. The spin is capped (SPIN_MAX_NS) so a badly loaded machine costs
- * at most that much CPU per wait. */
+ * scheduler's wake-up latency: ~75-90 us per wait measured, 15% of a 500 us model. So the thread
+ * sleeps with a 1 us timer slack to an absolute deadline that is early by the lateness seen so
+ * far (a moving average, plus a small margin) and spins on the clock for the rest: one thread
+ * executing back-to-back then keeps the device-bound rate. The spin is capped (SPIN_MAX_NS): on a
+ * loaded machine a thread that spins long loses the scheduler's sleeper credit and is preempted
+ * for milliseconds, so spinning must stay short. */
 #define SPIN_MARGIN_NS 5000u
-#define SPIN_MAX_NS 200000u
-static atomic_uint_fast64_t wake_lateness_ns = 60000u; /* initial guess: timer slack + latency */
+#define SPIN_MAX_NS 50000u
+#define TIMER_SLACK_NS 1000ul
+static atomic_uint_fast64_t wake_lateness_ns = 20000u; /* initial guess: wake-up latency */
+atomic_bool nrtemu_timing_spin = true; /* NEURON_RT_EMULATOR_TIMING_SPIN, read by nrt_init */
 
+/* An absolute sleep with the calling thread's timer slack lowered to 1 us for its duration (the
+ * default 50 us slack is most of the lateness), restored before returning: the caller's thread
+ * keeps its own setting. */
 static void sleep_abs(uint64_t t_ns) {
     struct timespec ts = {.tv_sec = (time_t)(t_ns / 1000000000u), .tv_nsec = (long)(t_ns % 1000000000u)};
+    int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    bool lowered = slack > (int)TIMER_SLACK_NS && prctl(PR_SET_TIMERSLACK, TIMER_SLACK_NS, 0, 0, 0) == 0;
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
     }
+    if (lowered) prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
 }
 
 static void sleep_until(uint64_t t_ns) {
+    if (!atomic_load_explicit(&nrtemu_timing_spin, memory_order_relaxed)) {
+        sleep_abs(t_ns); /* plain absolute sleep: late by the wake-up latency */
+        return;
+    }
     uint64_t late = atomic_load_explicit(&wake_lateness_ns, memory_order_relaxed);
     uint64_t early = late + SPIN_MARGIN_NS;
     if (early > SPIN_MAX_NS) early = SPIN_MAX_NS;
@@ -45,10 +59,10 @@ static void sleep_until(uint64_t t_ns) {
         uint64_t target = t_ns - early;
         sleep_abs(target);
         now = nrtemu_now_ns();
-        /* a slowly decaying maximum of how late the wake-ups were: an average would still
-           oversleep on half of them */
+        /* a moving average of how late the wake-ups were (a maximum spins longer, which on a
+           loaded machine costs more in preemption than it gains) */
         uint64_t seen = now > target ? now - target : 0;
-        uint64_t next = seen > late ? seen : late - late / 32;
+        uint64_t next = late - late / 8 + seen / 8;
         atomic_store_explicit(&wake_lateness_ns, next, memory_order_relaxed);
     }
     while (now < t_ns) now = nrtemu_now_ns(); /* the last few microseconds */

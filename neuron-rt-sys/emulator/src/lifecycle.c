@@ -7,7 +7,9 @@
 #include "emu.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 nrtemu_runtime nrtemu_rt = {
@@ -80,6 +82,12 @@ NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_ve
         return NRT_SUCCESS;
     }
     nrtemu_log_resolve();
+    {
+        const char *spin = getenv("NEURON_RT_EMULATOR_TIMING_SPIN");
+        bool off = spin != NULL && (strcmp(spin, "0") == 0 || strcasecmp(spin, "false") == 0 ||
+                                    strcasecmp(spin, "no") == 0);
+        atomic_store(&nrtemu_timing_spin, !off);
+    }
     nrtemu_topo topo;
     nrtemu_request req;
     NRT_STATUS st = nrtemu_topo_resolve(&topo, fn);
