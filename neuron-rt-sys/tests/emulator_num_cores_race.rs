@@ -41,12 +41,16 @@ fn race_child() {
     let set = api.nrt_emu_set_option.get().unwrap();
     let locks = CString::new(dir.join("locks").to_str().unwrap()).unwrap();
     let cores = CString::new(CORES.to_string()).unwrap();
-    // SAFETY: NUL-terminated strings alive for the calls.
-    unsafe {
-        set(c"instance".as_ptr(), c"trn1.32xlarge".as_ptr());
-        set(c"num_cores".as_ptr(), cores.as_ptr());
-        set(c"lock_dir".as_ptr(), locks.as_ptr());
-        set(c"log_level".as_ptr(), c"QUIET".as_ptr());
+    let options = [
+        (c"instance", c"trn1.32xlarge"),
+        (c"num_cores", cores.as_c_str()),
+        (c"lock_dir", locks.as_c_str()),
+        (c"log_level", c"QUIET"),
+    ];
+    for (key, value) in options {
+        // SAFETY: NUL-terminated strings alive for the call.
+        let st = unsafe { set(key.as_ptr(), value.as_ptr()) };
+        assert_eq!(st, NRT_STATUS::NRT_SUCCESS, "option {key:?}");
     }
     std::fs::write(dir.join(format!("ready-{id}")), "").unwrap();
     assert!(wait_for(&dir.join("go"), Duration::from_secs(30)));
@@ -54,7 +58,7 @@ fn race_child() {
     let st = unsafe { (api.nrt_init)(NRT_FRAMEWORK_TYPE_NO_FW, c"".as_ptr(), c"".as_ptr()) };
     let mut visible = 0;
     // SAFETY: valid out-pointer.
-    unsafe { (api.nrt_get_visible_vnc_count.get().unwrap())(&mut visible) };
+    let _ = unsafe { (api.nrt_get_visible_vnc_count.get().unwrap())(&mut visible) };
     // written then renamed, so the parent never reads a partial file
     let tmp = dir.join(format!("partial-{id}"));
     std::fs::write(&tmp, format!("{} {visible}", st.0)).unwrap();
