@@ -50,10 +50,7 @@ impl IoBinding<'_, '_> {
                 expected: format!("1 to {}", c_int::MAX),
             })?;
         let model = self.model;
-        let raw = model.raw()?;
-        let api = model.device().api();
-        let buffers = self.buffers()?;
-        let status = raw.execute_repeat(api, &buffers.input_set, &buffers.output_set, n)?;
+        let status = self.execution.call_repeat(model.device().api(), n)?;
         check(status, "nrt_execute_repeat", || model.context(None))
     }
 }

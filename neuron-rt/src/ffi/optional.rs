@@ -1,8 +1,7 @@
 //! Wrappers of optional entry points: calls that older runtimes may not export. A missing symbol
 //! is an [`Error::MissingSymbol`](crate::Error::MissingSymbol) naming the function, never a crash.
 
-use super::RawModel;
-use super::RawTensorSet;
+use super::Execution;
 use crate::error::{ErrorContext, Result, check};
 use neuron_rt_sys::*;
 use std::ffi::c_int;
@@ -31,23 +30,19 @@ pub(crate) fn vnc_memory_stats(
     Ok(stats)
 }
 
-impl RawModel {
-    /// `nrt_execute_repeat`: `count` back-to-back executions, outputs fed back as inputs.
-    pub(crate) fn execute_repeat(
-        &self,
-        api: &NrtApi,
-        inputs: &RawTensorSet,
-        outputs: &RawTensorSet,
-        count: c_int,
-    ) -> Result<NRT_STATUS> {
+impl Execution<'_, '_> {
+    /// `nrt_execute_repeat` on this execution's model and sets: `count` back-to-back
+    /// executions, outputs fed back as inputs. `api` is the table the model was loaded with.
+    pub(crate) fn call_repeat(&mut self, api: &NrtApi, count: c_int) -> Result<NRT_STATUS> {
         let f = api.nrt_execute_repeat.get()?;
-        // SAFETY: live model and tensor sets of this table, as for `execute`; the sets' tensors
-        // are alive (owned by the binding, borrowed mutably for the call).
+        // SAFETY: as `Execution::call`: the model is alive (borrowed) and so are the sets
+        // (owned), the output set is used exclusively (&mut self); `api` is the table the model
+        // and sets came from, so `f` belongs to the same runtime.
         Ok(unsafe {
             f(
-                self.0.as_ptr(),
-                inputs.0.as_ptr(),
-                outputs.0.as_ptr(),
+                self.model.as_ptr(),
+                self.inputs.as_ptr(),
+                self.outputs.as_ptr(),
                 count,
             )
         })
