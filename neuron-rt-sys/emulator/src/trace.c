@@ -55,7 +55,16 @@ static struct {
 
 void nrtemu_trace_fork_lock(void) { pthread_mutex_lock(&trace_mu); }
 void nrtemu_trace_fork_unlock(void) { pthread_mutex_unlock(&trace_mu); }
-void nrtemu_trace_fork_reinit(void) { pthread_mutex_init(&trace_mu, NULL); }
+/* In a forked child (which starts closed): no recording goes on; the parent's buffers are
+   forgotten, not freed (the child may not own what another thread was using). */
+void nrtemu_trace_fork_reinit(void) {
+    pthread_mutex_init(&trace_mu, NULL);
+    memset(&trace_cap, 0, sizeof trace_cap);
+    memset(&inspect_cap, 0, sizeof inspect_cap);
+    memset(&insp, 0, sizeof insp);
+    memset(&cont, 0, sizeof cont);
+    atomic_store(&nrtemu_trace_active, 0);
+}
 
 /* with trace_mu held */
 static void update_active(void) {
