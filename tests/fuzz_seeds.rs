@@ -13,10 +13,13 @@
 //! NEFF files (pkg_version 1, and one pkg_version 2 with a gzip payload of stored blocks); `program_decode` and `emu_program` take `nrtemu/program.bin` bytes. Seeds of
 //! targets this generator does not know (added by hand) are left alone.
 
+mod common;
+
+use common::Rng;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use neuron_neff::{DType, ModelBuilder, Neff, NeffHeader, Program, XorShift64};
+use neuron_neff::{DType, ModelBuilder, Neff, NeffHeader, Program};
 
 /// Targets fed whole NEFF files.
 const NEFF_TARGETS: &[&str] = &["neff_header", "neff_container", "emu_load"];
@@ -24,7 +27,7 @@ const NEFF_TARGETS: &[&str] = &["neff_header", "neff_container", "emu_load"];
 const PROGRAM_TARGETS: &[&str] = &["program_decode", "emu_program"];
 
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut r = XorShift64::new(seed);
+    let mut r = Rng::new(seed);
     (0..n).map(|_| r.next_f32()).collect()
 }
 

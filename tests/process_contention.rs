@@ -13,7 +13,10 @@
 //! (rounds = 50 × scale). `NEURON_RT_STRESS_SEED=<n>` replays the kill timings of a run (the
 //! seed is printed).
 
-use neuron_neff::{ModelBuilder, XorShift64};
+mod common;
+
+use common::Rng;
+use neuron_neff::ModelBuilder;
 use neuron_rt::{Backend, CoreRange, Device, Input};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -216,7 +219,7 @@ fn two_processes_contend_with_random_sigkill() {
             .as_nanos() as u64
     });
     eprintln!("process contention: {rounds} rounds, NEURON_RT_STRESS_SEED={seed}");
-    let mut rng = XorShift64::new(seed);
+    let mut rng = Rng::new(seed);
     let lock_dir =
         std::env::temp_dir().join(format!("neuron-rt-contention-{}", std::process::id()));
     std::fs::create_dir_all(&lock_dir).unwrap();

@@ -9,7 +9,10 @@
 //! NEURON_RT_STRESS_SCALE=50 cargo test --release --test stress_shared_model -- --nocapture
 //! ```
 
-use neuron_neff::{ModelBuilder, Neff, XorShift64};
+mod common;
+
+use common::Rng;
+use neuron_neff::{ModelBuilder, Neff};
 use neuron_rt::{Backend, Device};
 use std::time::Duration;
 
@@ -35,7 +38,7 @@ fn scale() -> usize {
 }
 
 fn input(k: usize) -> Vec<f32> {
-    let mut r = XorShift64::new(1000 + k as u64);
+    let mut r = Rng::new(1000 + k as u64);
     (0..BATCH * LAYERS[0]).map(|_| r.next_f32() * 3.0).collect()
 }
 

@@ -113,6 +113,15 @@ fn tensor_rules() {
     let mut v = base();
     v[34] = 1;
     err_bytes(&v, "tensor 0: reserved bytes are not zero");
+    // Truncated inside tensor 1's 3 reserved bytes: the same message as program_test.c.
+    let mut v = header(2, 0);
+    let long = "a-name-long-enough-to-pass-the-size-precheck";
+    v.extend(prog(vec![f32t(long, I, &[4])], vec![]).encode()[32..].iter());
+    v.extend_from_slice(&[0, 0]); // tensor 1: kind, then 1 of its 3 reserved bytes
+    err_bytes(
+        &v,
+        "expected tensor 1 reserved bytes (3 bytes), only 1 remain",
+    );
     let mut v = base();
     v[36] = 0;
     err_bytes(
@@ -480,7 +489,7 @@ fn fuzz_decode_never_panics() {
     for n in 0..bytes.len() {
         assert!(Program::decode(&bytes[..n]).is_err(), "prefix {n} decoded");
     }
-    let mut rng = neuron_neff::XorShift64::new(42);
+    let mut rng = Rng(42);
     for i in 0..bytes.len() {
         for flip in [0x01u8, 0x80, 0xFF] {
             let mut c = bytes.clone();
@@ -505,5 +514,17 @@ fn fuzz_decode_never_panics() {
             c[i] = (r >> 32) as u8;
         }
         let _ = Program::decode(&c);
+    }
+}
+
+/// A small xorshift64 for the byte-flip loop.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
     }
 }

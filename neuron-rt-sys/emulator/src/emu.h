@@ -4,18 +4,34 @@
  * Map of the sources (one Neuron rule per file):
  *   instance.c     instance presets (chips, cores, memory, family/size codes)
  *   config.c       options (nrt_emu_set_option) + environment: instance, LNC, visible/num cores,
- *                  lock dir, exec timeout, hash validation
+ *                  lock dir, exec timeout, hash validation, compiler-NEFF device time / fill
  *   log.c          runtime-style log lines on stderr, NEURON_RT_LOG_LEVEL
  *   status.c       nrt_get_status_as_str
  *   lifecycle.c    nrt_init / nrt_close state machine, core counts, instance info, device memory
  *   reservation.c  cross-process NeuronCore exclusivity (flock'd lock files)
- *   neff.c         NEFF container checks (FORMAT.md §1-2)
+ *   neff.c         NEFF container checks (FORMAT.md §1-2), payload lookup (§2, §5)
+ *   inflate.c      gzip/DEFLATE decoder (pkg_version 2 payloads)
+ *   json.c         strict JSON parser (compiler NEFF metadata)
+ *   compiled.c     I/O tensors of a NEFF built by the Neuron compiler (FORMAT.md §5)
+ *   reference.c    reference kernels registered by model name (nrt_emu_set_reference_kernel)
  *   model.c        nrt_load / unload / placement / model info
  *   tensor.c       tensors (device/host/empty/attached/slices, reference-counted storage)
  *   tensor_set.c   tensor sets
- *   execute.c      nrt_execute / nrt_execute_repeat: validation, CPU run, timing model (FORMAT.md §4)
+ *   execute.c      nrt_execute / nrt_execute_repeat: validation, CPU run (program, reference
+ *                  kernel or output fill), timing model (FORMAT.md §4)
  *   version.c      nrt_get_version
  *   profile.c      nrt_profile_start / nrt_profile_stop
+ *   trace.c        recordings of every execution: nrt_trace_*, nrt_inspect_begin/stop,
+ *                  nrt_profile_continuous_* (JSON, not NTFF)
+ *   inspect_config.c  the option objects of nrt_inspect_* and nrt_profile_continuous_*
+ *   device_memory.c   nrt_get_vnc_memory_stats, nrt_tensor_get_device_allocation_info
+ *   tensor_batch.c    nrt_tensor_read_batch / nrt_tensor_write_batch
+ *   tensor_completion.c  output completion counters (nrt_tensor_check/reset_output_completion)
+ *   model_info.c   nrt_get_model_info
+ *   devices.c      device ids: nrt_host_device_id_get, nrt_host_device_id_rid_map_get
+ *   collectives.c  single-worker collectives (nrt_build_global_comm, nrt_barrier, ...)
+ *   implicit_async.c  the implicit async mode's calls (removed in runtime 2.34)
+ *   unsupported.c  hardware-only calls (EFA, dma-buf, HBM mmap, ucode): logged NRT_FAILURE
  *
  * Locking (see README.md "Thread safety"):
  *   nrtemu_rt.lock    rwlock over the runtime state: init state, reservation, model registry,
@@ -25,8 +41,10 @@
  *   nrtemu_rt.mem_mu  device-memory accounting per chip (tensors and model constants).
  *   nrtemu_rt.timing_mu  per-core free_at timestamps of the timing model (held for the O(k)
  *                     schedule computation only, never while sleeping).
- *   profile mutex (profile.c) the profiling sessions.
- *   Lock order: rt.lock -> mem_mu / timing_mu / profile mutex; the latter never nest.
+ *   profile mutex (profile.c) the profiling sessions; trace mutex (trace.c) the recordings.
+ *   option mutex (config.c) the options; taken under rt.lock by nrt_init.
+ *   Lock order: rt.lock -> option mutex -> profile mutex -> mem_mu -> timing_mu (the order the
+ *   fork handler takes them in; in normal operation the last four never nest).
  */
 #ifndef NRTEMU_EMU_H
 #define NRTEMU_EMU_H
@@ -100,6 +118,14 @@ typedef struct nrtemu_instance {
 const nrtemu_instance *nrtemu_instance_find(const char *name);
 void nrtemu_instance_names(char *buf, size_t len); /* "inf1.xlarge, inf1.2xlarge, ..." */
 
+/* ---- fork handlers of the module-private mutexes (taken by lifecycle.c's fork_prepare) ---- */
+void nrtemu_config_fork_lock(void);
+void nrtemu_config_fork_unlock(void);
+void nrtemu_config_fork_reinit(void);
+void nrtemu_profile_fork_lock(void);
+void nrtemu_profile_fork_unlock(void);
+void nrtemu_profile_fork_reinit(void);
+
 /* ---- config.c ---------------------------------------------------------------------------- */
 enum {
     NRTEMU_OPT_INSTANCE,
@@ -108,6 +134,8 @@ enum {
     NRTEMU_OPT_VISIBLE_CORES,
     NRTEMU_OPT_NUM_CORES,
     NRTEMU_OPT_LOG_LEVEL,
+    NRTEMU_OPT_DEVICE_TIME_US,
+    NRTEMU_OPT_OUTPUT_FILL,
     NRTEMU_OPT_COUNT
 };
 /* malloc'd copy of the option (if set) else of its environment variable, or NULL. */
@@ -137,6 +165,11 @@ NRT_STATUS nrtemu_request_resolve(const nrtemu_topo *t, nrtemu_request *r, const
 /* malloc'd base directory of the lock files (option/env or the default), or NULL. */
 char *nrtemu_lock_dir_base(void);
 bool nrtemu_env_true(const char *name);
+enum { NRTEMU_FILL_ZEROS = 0, NRTEMU_FILL_PATTERN = 1 };
+/* Execution settings of a compiler NEFF named model (options device_time_us, output_fill);
+   NRT_INVALID (logged) when malformed. */
+NRT_STATUS nrtemu_compiled_exec_config(const char *model, uint64_t *device_time_ns, int *fill,
+                                       const char *fn);
 /* NEURON_RT_EXEC_TIMEOUT in ns; NRT_INVALID (logged) when malformed. */
 NRT_STATUS nrtemu_exec_timeout_ns(uint64_t *ns, const char *fn);
 
@@ -164,6 +197,7 @@ typedef struct nrtemu_runtime {
     struct nrt_model *models; /* registry (singly linked) */
     pthread_mutex_t mem_mu;
     uint64_t chip_used[NRTEMU_MAX_CHIPS];
+    uint64_t core_used[NRTEMU_MAX_CORES]; /* by visible core: nrt_get_vnc_memory_stats */
     pthread_mutex_t timing_mu;
     uint64_t free_at[NRTEMU_MAX_CORES]; /* by visible core, CLOCK_MONOTONIC ns */
 } nrtemu_runtime;
@@ -182,6 +216,10 @@ static inline uint64_t nrtemu_session(void) {
 NRT_STATUS nrtemu_mem_charge(uint32_t chip, uint64_t bytes, const char *fn, const char *what);
 /* Give bytes back, only if charged in the current session (memory is reset at nrt_close). */
 void nrtemu_mem_uncharge(uint32_t chip, uint64_t bytes, uint64_t session);
+/* The same, also counted against visible core vnc (vnc < 0: no core). */
+NRT_STATUS nrtemu_mem_charge_core(uint32_t chip, int vnc, uint64_t bytes, const char *fn,
+                                  const char *what);
+void nrtemu_mem_uncharge_core(uint32_t chip, int vnc, uint64_t bytes, uint64_t session);
 uint64_t nrtemu_now_ns(void);
 const char *nrtemu_status_name(NRT_STATUS s);
 
@@ -206,6 +244,10 @@ struct nrt_model {
     uint32_t chip;
     uint64_t const_bytes;
     nrtemu_program *prog;    /* NULL: NEFF without emulator program */
+    struct nrtemu_compiled *compiled; /* compiler NEFF (FORMAT.md §5): timed execution */
+    int fill;                /* compiled: NRTEMU_FILL_* */
+    nrt_emu_kernel_fn kernel; /* compiled: reference kernel taken at load, or NULL */
+    void *kernel_data;
     size_t n_in, n_io;
     nrtemu_io_slot *io;
     size_t scratch_bytes;
@@ -213,6 +255,8 @@ struct nrt_model {
     uint64_t timeout_ns;
     _Atomic(struct nrtemu_profile *) prof;
 };
+/* I/O descriptor i of the model's program or compiler metadata (inputs first), NULL if none. */
+const nrtemu_io_desc *nrtemu_model_io(const struct nrt_model *m, size_t i);
 /* Looks a handle up in the registry and takes a reference (release with nrtemu_model_put).
    Returns NULL with *st set (NRT_INVALID_HANDLE / NRT_UNINITIALIZED / NRT_CLOSED, logged). */
 struct nrt_model *nrtemu_model_get(const nrt_model_t *handle, NRT_STATUS *st, const char *fn);
@@ -233,12 +277,16 @@ typedef struct nrtemu_neff {
     char name[256];
     const uint8_t *payload;
     size_t payload_len;
-    const uint8_t *program; /* nrtemu/program.bin, or NULL */
+    const uint8_t *program; /* nrtemu/program.bin (points into the payload or inflated), or NULL */
     size_t program_len;
+    uint8_t *inflated;      /* pkg_version 2: the decompressed tar (owned) */
+    struct nrtemu_compiled *compiled; /* compiler layout (owned; the caller may take it) */
 } nrtemu_neff;
-/* Container checks of FORMAT.md §1-2 in order. On failure logs and returns the status. */
+/* Container checks of FORMAT.md §1-2 in order, then the payload (§2, §5). On failure logs and
+   returns the status (nothing to release). On success call nrtemu_neff_release when done. */
 NRT_STATUS nrtemu_neff_parse(const void *bytes, size_t size, uint32_t runtime_lnc,
                              bool validate_hash, nrtemu_neff *out, const char *fn);
+void nrtemu_neff_release(nrtemu_neff *n);
 
 /* ---- tensor.c ---------------------------------------------------------------------------- */
 #define NRTEMU_TENSOR_MAGIC 0x54454e53u /* "TENS" */
@@ -249,6 +297,7 @@ typedef struct nrtemu_storage {
     bool owned;      /* allocated by the emulator (else a caller buffer) */
     bool charged;    /* counted against chip memory */
     uint32_t chip;
+    int vnc;         /* visible core charged (-1: none) */
     uint64_t session;
 } nrtemu_storage;
 struct nrt_tensor {
@@ -260,7 +309,13 @@ struct nrt_tensor {
     size_t offset;   /* into st->data */
     size_t size;
     char *name;
+    atomic_uint_fast64_t completions; /* times written as an output (tensor_completion.c) */
 };
+/* NULL -> NRT_INVALID, foreign pointer -> NRT_INVALID_HANDLE, older session -> NRT_CLOSED. */
+NRT_STATUS nrtemu_tensor_check(const nrt_tensor_t *t, const char *fn, const char *what);
+/* No storage, or [offset, offset + size) outside the tensor -> NRT_INVALID (logged). */
+NRT_STATUS nrtemu_tensor_check_range(const nrt_tensor_t *t, uint64_t offset, size_t size,
+                                     const char *fn);
 static inline uint8_t *nrtemu_tensor_data(const nrt_tensor_t *t) {
     return t->st ? t->st->data + t->offset : NULL;
 }
@@ -284,10 +339,39 @@ uint64_t nrtemu_hash(const char *s, size_t len);
 nrt_tensor_t *nrtemu_set_find(const nrtemu_tensor_set *s, const char *name, size_t len,
                               uint64_t hash, size_t hint);
 
+/* ---- reference.c: reference kernels (nrt_emu_set_reference_kernel) ------------------------ */
+/* The kernel registered for a model name (false when none). */
+bool nrtemu_reference_kernel(const char *model, nrt_emu_kernel_fn *fn, void **data);
+
 /* ---- profile.c --------------------------------------------------------------------------- */
 void nrtemu_profile_record(struct nrt_model *m, uint64_t start_ns, uint64_t cpu_done_ns,
                            uint64_t end_ns, NRT_STATUS st);
 /* nrt_close: write and end every session (rt.lock held for writing). */
 void nrtemu_profile_stop_all(void);
+
+/* ---- execute.c: spin before a simulated completion (NEURON_RT_EMULATOR_TIMING_SPIN) -------- */
+extern atomic_bool nrtemu_timing_spin;
+
+/* ---- tensor_completion.c ----------------------------------------------------------------- */
+/* After a successful execution: count one completion on every output tensor of the model. */
+void nrtemu_outputs_completed(const struct nrt_model *m, const nrtemu_tensor_set *out);
+
+/* ---- trace.c: nrt_trace_*, nrt_inspect_*, nrt_profile_continuous_* ------------------------ */
+extern atomic_int nrtemu_trace_active; /* non-zero while any of them records */
+void nrtemu_trace_record(const struct nrt_model *m, uint64_t start_ns, uint64_t end_ns,
+                         NRT_STATUS st);
+/* nrt_close: end every recording (rt.lock held for writing). */
+void nrtemu_trace_stop_all(void);
+void nrtemu_trace_fork_lock(void);
+void nrtemu_trace_fork_unlock(void);
+void nrtemu_trace_fork_reinit(void);
+
+/* ---- unsupported.c ----------------------------------------------------------------------- */
+/* Logs "<fn> is not supported by the neuron-rt emulator: <why>" at ERROR; returns NRT_FAILURE
+ * (NRT_STATUS has no "unsupported" code; README "Choices"). */
+NRT_STATUS nrtemu_unsupported(const char *fn, const char *why);
+
+/* Checks that vnc is a visible core of the initialised runtime (logged otherwise). */
+NRT_STATUS nrtemu_check_vnc(int64_t vnc, const char *fn);
 
 #endif
