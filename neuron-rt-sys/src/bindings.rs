@@ -5,17 +5,27 @@
 
 pub type nrt_model_t = nrt_model;
 pub type nrt_tensor_t = nrt_tensor;
+pub type nrt_cc_context_t = nrt_cc_context;
 pub type nrt_tensor_placement_t = u32;
+pub type nrt_op_type = u32;
+pub type nrt_cc_op_type = u32;
 pub type nrt_framework_type_t = u32;
 pub type _bindgen_ty_1 = u32;
 pub type _bindgen_ty_2 = u32;
 pub type nrt_dtype = u32;
 pub type nrt_instance_info_t = nrt_instance_info;
 pub type nrt_tensor_set_t = ::std::os::raw::c_void;
+pub type nrt_cc_comm_t = nrt_cc_comm;
+pub type nrt_tensor_list_t = nrt_tensor_list;
 pub type nrt_version_t = nrt_version;
 pub type nrt_tensor_usage = u32;
 pub type nrt_tensor_info_t = nrt_tensor_info;
 pub type nrt_tensor_info_array_t = nrt_tensor_info_array;
+pub type nrta_xu_t = u32;
+pub type nrta_seq_t = u64;
+pub type nrta_xu_id_t = u16;
+pub type nrta_error_t = nrta_error;
+pub type nrta_error_tracker_t = nrta_error_tracker;
 #[repr(C)]
 #[derive(Default)]
 pub struct __IncompleteArrayField<T>(::std::marker::PhantomData<T>, [T; 0]);
@@ -34,12 +44,33 @@ pub struct nrt_tensor {
     _unused: [u8; 0],
 }
 #[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_cc_context {
+    _unused: [u8; 0],
+}
+#[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct nrt_instance_info {
     pub family: u32,
     pub size: u32,
     pub arch_name: [::std::os::raw::c_char; 16usize],
     pub device_revision: [::std::os::raw::c_char; 8usize],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_cc_comm {
+    pub replica_group: *mut u32,
+    pub rank: u32,
+    pub rank_n: u32,
+    pub ctx_device_id: u32,
+    pub ctx_device_count: u32,
+    pub vnc: u32,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_tensor_list {
+    pub tensors: *mut *mut nrt_tensor_t,
+    pub num_tensors: usize,
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -67,14 +98,35 @@ pub struct nrt_tensor_info_array {
     pub tensor_count: u64,
     pub tensor_array: __IncompleteArrayField<nrt_tensor_info_t>,
 }
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct nrta_error {
+    pub seq_id: nrta_seq_t,
+    pub error_code: u64,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrta_error_tracker {
+    _unused: [u8; 0],
+}
 pub const NRT_MAJOR_VERSION: u32 = 2;
 pub const NRT_MINOR_VERSION: u32 = 0;
 pub const RT_VERSION_DETAIL_LEN: u32 = 128;
 pub const GIT_HASH_LEN: u32 = 64;
 pub const NRT_TENSOR_NAME_MAX: u32 = 256;
+pub const NRTA_SEQ_NUM_MAX: u64 = 281474976710655;
+pub const NRTA_SEQ_NUM_MASK: u64 = 281474976710655;
 pub const NRT_TENSOR_PLACEMENT_DEVICE: nrt_tensor_placement_t = 0;
 pub const NRT_TENSOR_PLACEMENT_HOST: nrt_tensor_placement_t = 1;
 pub const NRT_TENSOR_PLACEMENT_VIRTUAL: nrt_tensor_placement_t = 2;
+pub const NRT_OP_ADD: nrt_op_type = 0;
+pub const NRT_OP_FMA: nrt_op_type = 1;
+pub const NRT_OP_MAX: nrt_op_type = 2;
+pub const NRT_OP_MIN: nrt_op_type = 3;
+pub const NRT_OP_INVALID: nrt_op_type = 15;
+pub const NRT_CC_ALLGATHER: nrt_cc_op_type = 0;
+pub const NRT_CC_ALLREDUCE: nrt_cc_op_type = 1;
+pub const NRT_CC_REDUCESCATTER: nrt_cc_op_type = 2;
 pub const NRT_FRAMEWORK_TYPE_INVALID: nrt_framework_type_t = 0;
 pub const NRT_FRAMEWORK_TYPE_NO_FW: nrt_framework_type_t = 1;
 pub const NRT_FRAMEWORK_TYPE_TENSORFLOW: nrt_framework_type_t = 2;
@@ -140,6 +192,29 @@ const _: () = {
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
+    ["Size of nrt_cc_comm"][::std::mem::size_of::<nrt_cc_comm>() - 32usize];
+    ["Alignment of nrt_cc_comm"][::std::mem::align_of::<nrt_cc_comm>() - 8usize];
+    ["Offset of field: nrt_cc_comm::replica_group"]
+        [::std::mem::offset_of!(nrt_cc_comm, replica_group) - 0usize];
+    ["Offset of field: nrt_cc_comm::rank"][::std::mem::offset_of!(nrt_cc_comm, rank) - 8usize];
+    ["Offset of field: nrt_cc_comm::rank_n"][::std::mem::offset_of!(nrt_cc_comm, rank_n) - 12usize];
+    ["Offset of field: nrt_cc_comm::ctx_device_id"]
+        [::std::mem::offset_of!(nrt_cc_comm, ctx_device_id) - 16usize];
+    ["Offset of field: nrt_cc_comm::ctx_device_count"]
+        [::std::mem::offset_of!(nrt_cc_comm, ctx_device_count) - 20usize];
+    ["Offset of field: nrt_cc_comm::vnc"][::std::mem::offset_of!(nrt_cc_comm, vnc) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrt_tensor_list"][::std::mem::size_of::<nrt_tensor_list>() - 16usize];
+    ["Alignment of nrt_tensor_list"][::std::mem::align_of::<nrt_tensor_list>() - 8usize];
+    ["Offset of field: nrt_tensor_list::tensors"]
+        [::std::mem::offset_of!(nrt_tensor_list, tensors) - 0usize];
+    ["Offset of field: nrt_tensor_list::num_tensors"]
+        [::std::mem::offset_of!(nrt_tensor_list, num_tensors) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
     ["Size of nrt_version"][::std::mem::size_of::<nrt_version>() - 224usize];
     ["Alignment of nrt_version"][::std::mem::align_of::<nrt_version>() - 8usize];
     ["Offset of field: nrt_version::rt_major"]
@@ -183,6 +258,20 @@ const _: () = {
         [::std::mem::offset_of!(nrt_tensor_info_array, tensor_count) - 0usize];
     ["Offset of field: nrt_tensor_info_array::tensor_array"]
         [::std::mem::offset_of!(nrt_tensor_info_array, tensor_array) - 8usize];
+};
+pub const NRTA_XU_TENSOR_READ: nrta_xu_t = 0;
+pub const NRTA_XU_TENSOR_WRITE: nrta_xu_t = 1;
+pub const NRTA_XU_TENSOR_OP: nrta_xu_t = 2;
+pub const NRTA_XU_COMPUTE: nrta_xu_t = 3;
+pub const NRTA_XU_COLLECTIVES: nrta_xu_t = 4;
+pub const NRTA_XU_TYPE_NUM: nrta_xu_t = 5;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrta_error"][::std::mem::size_of::<nrta_error>() - 16usize];
+    ["Alignment of nrta_error"][::std::mem::align_of::<nrta_error>() - 8usize];
+    ["Offset of field: nrta_error::seq_id"][::std::mem::offset_of!(nrta_error, seq_id) - 0usize];
+    ["Offset of field: nrta_error::error_code"]
+        [::std::mem::offset_of!(nrta_error, error_code) - 8usize];
 };
 impl<T> __IncompleteArrayField<T> {
     #[inline]
@@ -241,6 +330,24 @@ impl NRT_STATUS {
     pub const NRT_EXEC_HW_ERR_REPAIRABLE_HBM_UE: NRT_STATUS = NRT_STATUS(1205);
     pub const NRT_NETWORK_PROXY_FAILURE: NRT_STATUS = NRT_STATUS(1206);
 }
+impl Default for nrt_cc_comm {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for nrt_tensor_list {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 impl Default for nrt_version {
     fn default() -> Self {
         let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
@@ -268,5 +375,7 @@ impl Default for nrt_tensor_info_array {
         }
     }
 }
+pub use self::nrt_cc_op_type as nrt_cc_op_type_t;
 pub use self::nrt_dtype as nrt_dtype_t;
+pub use self::nrt_op_type as nrt_op_type_t;
 pub use self::nrt_tensor_usage as nrt_tensor_usage_t;

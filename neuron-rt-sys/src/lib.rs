@@ -92,6 +92,7 @@ mod api;
 mod device;
 mod dtype;
 mod loader;
+mod nrta;
 mod status;
 
 pub use api::{
@@ -103,6 +104,7 @@ pub use dtype::{DtypeEncoding, element_size, from_sequential};
 pub use loader::{
     LIB_PATH_ENV, LibraryOrigin, LoadAttempt, LoadError, SDK_DEFAULT_PATH, SONAME, search_order,
 };
+pub use nrta::{make_seq, seq_num, seq_xu_id};
 
 /// Directory of this crate's C headers (`nrt/nrt.h`, …), for build scripts of dependents.
 pub const INCLUDE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/include");

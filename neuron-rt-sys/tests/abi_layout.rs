@@ -205,3 +205,65 @@ fn dtype_encoding_detection() {
         Some(DtypeEncoding::Hardware)
     );
 }
+
+#[test]
+fn async_types_layout() {
+    // nrt_async.h (runtime 2.29): the error record is 16 bytes by the header's own assertion.
+    assert_eq!(size_of::<nrta_error_t>(), 16);
+    assert_eq!(align_of::<nrta_error_t>(), 8);
+    assert_eq!(offset_of!(nrta_error_t, seq_id), 0);
+    assert_eq!(offset_of!(nrta_error_t, error_code), 8);
+    assert_eq!(size_of::<nrta_seq_t>(), 8);
+    assert_eq!(size_of::<nrta_xu_id_t>(), 2);
+    assert_eq!(size_of::<nrta_xu_t>(), 4);
+    assert_eq!(size_of::<nrt_op_type_t>(), 4);
+    assert_eq!(size_of::<nrt_cc_op_type_t>(), 4);
+    assert_eq!(size_of::<nrt_cc_comm_t>(), 32);
+    assert_eq!(offset_of!(nrt_cc_comm_t, replica_group), 0);
+    assert_eq!(offset_of!(nrt_cc_comm_t, rank), 8);
+    assert_eq!(offset_of!(nrt_cc_comm_t, rank_n), 12);
+    assert_eq!(offset_of!(nrt_cc_comm_t, ctx_device_id), 16);
+    assert_eq!(offset_of!(nrt_cc_comm_t, ctx_device_count), 20);
+    assert_eq!(offset_of!(nrt_cc_comm_t, vnc), 24);
+    assert_eq!(size_of::<nrt_tensor_list_t>(), 16);
+    assert_eq!(offset_of!(nrt_tensor_list_t, num_tensors), 8);
+}
+
+#[test]
+fn async_values() {
+    assert_eq!(
+        [
+            NRTA_XU_TENSOR_READ,
+            NRTA_XU_TENSOR_WRITE,
+            NRTA_XU_TENSOR_OP,
+            NRTA_XU_COMPUTE,
+            NRTA_XU_COLLECTIVES,
+            NRTA_XU_TYPE_NUM
+        ],
+        [0, 1, 2, 3, 4, 5]
+    );
+    assert_eq!(NRTA_SEQ_NUM_MAX, (1u64 << 48) - 1);
+    assert_eq!(NRTA_SEQ_NUM_MASK, NRTA_SEQ_NUM_MAX);
+    assert_eq!(
+        [
+            NRT_OP_ADD,
+            NRT_OP_FMA,
+            NRT_OP_MAX,
+            NRT_OP_MIN,
+            NRT_OP_INVALID
+        ],
+        [0, 1, 2, 3, 0xF]
+    );
+    assert_eq!(
+        [NRT_CC_ALLGATHER, NRT_CC_ALLREDUCE, NRT_CC_REDUCESCATTER],
+        [0, 1, 2]
+    );
+    // The sequence-id helpers agree with the header's macros (also checked in C by
+    // tests/c/uses_every_name.c).
+    let seq: nrta_seq_t = 0x0003_0000_0000_0007;
+    assert_eq!(seq_xu_id(seq), 3);
+    assert_eq!(seq_num(seq), 7);
+    assert_eq!(make_seq(3, 7), seq);
+    assert_eq!(seq_num(u64::MAX), NRTA_SEQ_NUM_MAX);
+    assert_eq!(seq_xu_id(u64::MAX), u16::MAX);
+}

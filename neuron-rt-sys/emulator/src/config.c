@@ -18,10 +18,11 @@ static char *opt_value[NRTEMU_OPT_COUNT];
 static bool opt_set[NRTEMU_OPT_COUNT];
 
 static const char *const opt_keys[NRTEMU_OPT_COUNT] = {
-    "instance", "lnc", "lock_dir", "visible_cores", "num_cores", "log_level"};
+    "instance", "lnc", "lock_dir", "visible_cores", "num_cores", "log_level", "host_bandwidth"};
 static const char *const opt_envs[NRTEMU_OPT_COUNT] = {
     "NEURON_RT_EMULATOR_INSTANCE", "NEURON_LOGICAL_NC_CONFIG", "NEURON_RT_EMULATOR_LOCK_DIR",
-    "NEURON_RT_VISIBLE_CORES",     "NEURON_RT_NUM_CORES",      "NEURON_RT_LOG_LEVEL"};
+    "NEURON_RT_VISIBLE_CORES",     "NEURON_RT_NUM_CORES",      "NEURON_RT_LOG_LEVEL",
+    "NEURON_RT_EMULATOR_HOST_BANDWIDTH"};
 
 const char *nrtemu_config_env_name(int opt) { return opt_envs[opt]; }
 
@@ -137,6 +138,32 @@ bool nrtemu_env_true(const char *name) {
     return strcmp(v, "1") == 0 || strncasecmp(v, "true", 4) == 0 || strncasecmp(v, "yes", 3) == 0;
 }
 
+/* Bytes per second: a non-negative decimal number (fractions and exponents accepted, e.g. 8e9),
+ * at most 1e15; -1 when malformed. 0 means unlimited. */
+static double parse_bandwidth(const char *v) {
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || errno != 0 || *skip_ws(end) != '\0' || !(d >= 0) || !isfinite(d) || d > 1e15)
+        return -1;
+    return d;
+}
+
+uint64_t nrtemu_host_bandwidth_config(const char *fn) {
+    char *v = nrtemu_config_get(NRTEMU_OPT_HOST_BANDWIDTH);
+    uint64_t bw = 0;
+    if (v != NULL && !is_blank(v)) {
+        double d = parse_bandwidth(v);
+        if (d < 0)
+            LOG_WARN(fn, "NEURON_RT_EMULATOR_HOST_BANDWIDTH='%s' is not a number of bytes per "
+                         "second (e.g. 8e9); copies take no time", v);
+        else
+            bw = (uint64_t)d;
+    }
+    free(v);
+    return bw;
+}
+
 /* ---- nrt_emu_set_option ------------------------------------------------------------------ */
 
 NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
@@ -150,7 +177,7 @@ NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
         if (strcmp(key, opt_keys[i]) == 0) opt = i;
     if (opt < 0) {
         LOG_ERROR(fn, "unknown option '%s' (valid: instance, lnc, lock_dir, visible_cores, "
-                      "num_cores, log_level)", key);
+                      "num_cores, log_level, host_bandwidth)", key);
         return NRT_INVALID;
     }
     if (nrtemu_state_status() == NRT_SUCCESS) {
@@ -177,6 +204,7 @@ NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
             break;
         case NRTEMU_OPT_NUM_CORES: ok = is_blank(value) || parse_whole_uint(value, &u); break;
         case NRTEMU_OPT_LOG_LEVEL: ok = nrtemu_log_parse_level(value) >= 0; break;
+        case NRTEMU_OPT_HOST_BANDWIDTH: ok = is_blank(value) || parse_bandwidth(value) >= 0; break;
         default: break;
         }
         if (!ok) {

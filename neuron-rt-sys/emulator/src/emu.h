@@ -14,6 +14,7 @@
  *   tensor.c       tensors (device/host/empty/attached/slices, reference-counted storage)
  *   tensor_set.c   tensor sets
  *   execute.c      nrt_execute / nrt_execute_repeat: validation, CPU run, timing model (FORMAT.md §4)
+ *   async.c        nrta_*: execution units, sequence numbers, completion handles, error trackers
  *   version.c      nrt_get_version
  *   profile.c      nrt_profile_start / nrt_profile_stop
  *
@@ -26,7 +27,10 @@
  *   nrtemu_rt.timing_mu  per-core free_at timestamps of the timing model (held for the O(k)
  *                     schedule computation only, never while sleeping).
  *   profile mutex (profile.c) the profiling sessions.
+ *   async_mu (async.c) the execution-unit queues; tracker mutexes (one per error tracker).
  *   Lock order: rt.lock -> mem_mu / timing_mu / profile mutex; the latter never nest.
+ *   async_mu is innermost (nrt_init: rt.lock -> async_mu) and never held with timing_mu; a
+ *   tracker mutex is never held with another lock.
  */
 #ifndef NRTEMU_EMU_H
 #define NRTEMU_EMU_H
@@ -41,6 +45,7 @@
 #include <stdint.h>
 
 #include "nrt/nrt.h"
+#include "nrt/nrt_async.h"
 #include "nrt/nrt_experimental.h"
 #include "nrt/nrt_profile.h"
 #include "nrt/nrt_status.h"
@@ -108,6 +113,7 @@ enum {
     NRTEMU_OPT_VISIBLE_CORES,
     NRTEMU_OPT_NUM_CORES,
     NRTEMU_OPT_LOG_LEVEL,
+    NRTEMU_OPT_HOST_BANDWIDTH,
     NRTEMU_OPT_COUNT
 };
 /* malloc'd copy of the option (if set) else of its environment variable, or NULL. */
@@ -139,6 +145,9 @@ char *nrtemu_lock_dir_base(void);
 bool nrtemu_env_true(const char *name);
 /* NEURON_RT_EXEC_TIMEOUT in ns; NRT_INVALID (logged) when malformed. */
 NRT_STATUS nrtemu_exec_timeout_ns(uint64_t *ns, const char *fn);
+/* host_bandwidth option / NEURON_RT_EMULATOR_HOST_BANDWIDTH in bytes/s; 0 (unlimited) when unset
+   or malformed (logged). */
+uint64_t nrtemu_host_bandwidth_config(const char *fn);
 
 /* ---- reservation.c ----------------------------------------------------------------------- */
 /* Reserves the requested cores (all or nothing); fds[i] is the lock of global core first + i. */
@@ -283,6 +292,30 @@ uint64_t nrtemu_hash(const char *s, size_t len);
 /* hint: index tried first (callers pass the io position). */
 nrt_tensor_t *nrtemu_set_find(const nrtemu_tensor_set *s, const char *name, size_t len,
                               uint64_t hash, size_t hint);
+
+/* ---- execute.c (shared with async.c) ---------------------------------------------------- */
+void nrtemu_sleep_until(uint64_t t_ns); /* absolute CLOCK_MONOTONIC ns */
+/* Model lookup (a reference, release with nrtemu_model_put), program presence, set checks. */
+struct nrt_model *nrtemu_execute_begin(nrt_model_t *model, const nrt_tensor_set_t *in,
+                                       const nrt_tensor_set_t *out, NRT_STATUS *st,
+                                       const char *fn);
+NRT_STATUS nrtemu_bind_io(const struct nrt_model *m, const nrtemu_tensor_set *in,
+                          const nrtemu_tensor_set *out, void **io, const char *fn);
+NRT_STATUS nrtemu_run_cpu(const struct nrt_model *m, void *const *io, const char *fn);
+/* Timing model: reserve the model's cores from `now` on; *end = its completion. NRT_TIMEOUT
+   (nothing reserved, *end = the completion it would have had) beyond the model's timeout. */
+NRT_STATUS nrtemu_device_schedule(struct nrt_model *m, uint64_t now, uint64_t *end);
+void nrtemu_log_timeout(const struct nrt_model *m, uint64_t would_take_ns, const char *fn);
+
+/* ---- async.c: the nrta_* execution units ------------------------------------------------- */
+/* nrt_init (rt.lock held for writing): forget every queue, re-read the host bandwidth. */
+void nrtemu_async_reset(void);
+void nrtemu_async_register_atfork(void); /* called by lifecycle.c before its own handlers */
+/* Host<->device bandwidth in bytes/s (0: unlimited), read at nrt_init. */
+extern atomic_uint_fast64_t nrtemu_host_bandwidth;
+/* Synchronous nrt_tensor_read/write on a DEVICE tensor: occupy the core's read/write unit for
+   size / bandwidth (after the requests queued there) and sleep until done. */
+void nrtemu_copy_sync(int vnc, int xu, uint64_t size);
 
 /* ---- profile.c --------------------------------------------------------------------------- */
 void nrtemu_profile_record(struct nrt_model *m, uint64_t start_ns, uint64_t cpu_done_ns,

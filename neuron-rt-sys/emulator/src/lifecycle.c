@@ -53,7 +53,10 @@ static void fork_child(void) {
     pthread_mutex_init(&nrtemu_rt.mem_mu, NULL);
     pthread_mutex_init(&nrtemu_rt.timing_mu, NULL);
 }
-static void register_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+static void register_atfork(void) {
+    nrtemu_async_register_atfork(); /* first: its prepare handler then runs last (innermost) */
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_version,
@@ -92,6 +95,7 @@ NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_ve
     pthread_mutex_lock(&nrtemu_rt.mem_mu);
     memset(nrtemu_rt.chip_used, 0, sizeof nrtemu_rt.chip_used);
     pthread_mutex_unlock(&nrtemu_rt.mem_mu);
+    nrtemu_async_reset();
     atomic_store(&nrtemu_rt.state, NRTEMU_STATE_INIT);
     pthread_rwlock_unlock(&nrtemu_rt.lock);
     LOG_INFO(fn, "neuron-rt emulator %s initialised: instance %s (LNC %u, %u logical NeuronCores), "

@@ -1483,13 +1483,16 @@ static void test_contention(void) {
     opt("log_level", "ERROR");
 }
 
+#include "nrta_tests.c" /* the async API (nrt_async.h) */
+
 int main(void) {
     /* a clean, private environment */
     static const char *vars[] = {"NEURON_RT_VISIBLE_CORES", "NEURON_RT_NUM_CORES",
                                  "NEURON_LOGICAL_NC_CONFIG", "NEURON_RT_EMULATOR_INSTANCE",
                                  "NEURON_RT_LOG_LEVEL", "NEURON_RT_LOG_LEVEL_NRT",
                                  "NEURON_RT_EXEC_TIMEOUT", "NEURON_RT_VALIDATE_HASH",
-                                 "NEURON_RT_ROOT_COMM_ID", "NEURON_RT_EMULATOR_LOCK_DIR"};
+                                 "NEURON_RT_ROOT_COMM_ID", "NEURON_RT_EMULATOR_LOCK_DIR",
+                                 "NEURON_RT_EMULATOR_HOST_BANDWIDTH"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
     snprintf(g_lock_dir, sizeof g_lock_dir, "/tmp/nrt_api_test.XXXXXX");
     if (mkdtemp(g_lock_dir) == NULL) {
@@ -1509,6 +1512,7 @@ int main(void) {
     test_timing();
     test_memory();
     test_contention();
+    test_async();
 
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_lock_dir);

@@ -4,8 +4,9 @@
  * Written for neuron-rt from the documented libnrt ABI (runtime headers 2.29.40.0, SONAME
  * libnrt.so.1). Names, types, enum values and struct layouts match the runtime's so that a C
  * program written for the Neuron SDK compiles unchanged against the declarations here. Not
- * declared: collectives beyond nrt_load_collectives, batch tensor I/O (its signature differs
- * between runtime releases), async execution, tracing, dma-buf and memory statistics.
+ * declared: collective functions beyond nrt_load_collectives (their types are, for
+ * nrt_async.h), batch tensor I/O (its signature differs between runtime releases), tracing,
+ * dma-buf and memory statistics. Async execution is in nrt/nrt_async.h.
  */
 #pragma once
 
@@ -25,6 +26,7 @@ extern "C" {
 /* Opaque handles. */
 typedef struct nrt_model nrt_model_t;
 typedef struct nrt_tensor nrt_tensor_t;
+typedef struct nrt_cc_context nrt_cc_context_t; /* a prepared collective (nrt_async.h) */
 
 /* Where a tensor's storage lives. VIRTUAL was removed by runtime 2.32 and fails there. */
 typedef enum {
@@ -32,6 +34,22 @@ typedef enum {
     NRT_TENSOR_PLACEMENT_HOST = 1,    /* deprecated: DMA-able host memory, at most 4 MB */
     NRT_TENSOR_PLACEMENT_VIRTUAL = 2, /* removed in runtime 2.32 */
 } nrt_tensor_placement_t;
+
+/* Element-wise reduction of a collective operation. */
+typedef enum nrt_op_type {
+    NRT_OP_ADD = 0x0,
+    NRT_OP_FMA = 0x1,
+    NRT_OP_MAX = 0x2,
+    NRT_OP_MIN = 0x3,
+    NRT_OP_INVALID = 0xF,
+} nrt_op_type_t;
+
+/* Kind of collective operation. */
+typedef enum nrt_cc_op_type {
+    NRT_CC_ALLGATHER = 0,
+    NRT_CC_ALLREDUCE = 1,
+    NRT_CC_REDUCESCATTER = 2,
+} nrt_cc_op_type_t;
 
 /* The framework a process reports at nrt_init (a monitoring label only). */
 typedef enum {
@@ -220,6 +238,24 @@ NRT_STATUS nrt_tensor_allocate_slice(const nrt_tensor_t *tensor_source, size_t o
 
 /* The tensor's virtual address, or NULL. */
 void *nrt_tensor_get_va(const nrt_tensor_t *tensor);
+
+/* ---- Out-of-NEFF collectives (types used by nrt_async.h) ---------------------------------- */
+
+/* A communicator: this worker's place in a replica group. 32 bytes on LP64. */
+typedef struct nrt_cc_comm {
+    uint32_t *replica_group; /* rank_n participants */
+    uint32_t rank;           /* this worker's rank in replica_group */
+    uint32_t rank_n;         /* number of participants */
+    uint32_t ctx_device_id;
+    uint32_t ctx_device_count;
+    uint32_t vnc;
+} nrt_cc_comm_t;
+
+/* A counted array of tensors. 16 bytes on LP64. */
+typedef struct nrt_tensor_list {
+    nrt_tensor_t **tensors;
+    size_t num_tensors;
+} nrt_tensor_list_t;
 
 #ifdef __cplusplus
 }
