@@ -8,6 +8,8 @@ use neuron_rt_sys::*;
 use std::ffi::{CStr, CString, c_void};
 use std::ptr::{self, NonNull};
 
+pub(crate) mod nrta;
+
 /// Start the runtime.
 pub(crate) fn init(api: &NrtApi) -> Result<()> {
     // SAFETY: nrt_init takes a framework enum and two NUL-terminated strings, which we pass.

@@ -58,6 +58,7 @@
 //! | `NEURON_RT_EMULATOR_LOCK_DIR` | emulator | directory of the cross-process core locks |
 #![deny(missing_docs)]
 
+mod async_exec;
 mod binding;
 mod device;
 mod element;
@@ -67,6 +68,10 @@ mod group;
 mod model;
 mod tensor;
 
+pub use async_exec::{
+    ASYNC_FALLBACK_ENV, AsyncBinding, AsyncMode, ExecUnit, Pipeline, Ready, RequestError, RunAsync,
+    Submission, block_on,
+};
 pub use binding::IoBinding;
 pub use device::{
     BACKEND_ENV, Backend, BackendKind, Device, DeviceBuilder, InstanceInfo, LogLevel,
@@ -94,4 +99,7 @@ const _: () = {
     send_sync::<Model<'static>>();
     send::<IoBinding<'static, 'static>>();
     send_sync::<Error>();
+    send::<AsyncBinding<'static, 'static>>();
+    send::<RunAsync<'static, 'static>>();
+    send::<Pipeline<'static, 'static>>();
 };

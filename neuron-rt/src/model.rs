@@ -72,6 +72,7 @@ impl<'d> NeuronCoreGroup<'d> {
             Ok((raw, header, inputs, outputs)) => {
                 let device = self.device();
                 Ok(Model {
+                    async_state: Default::default(),
                     pool: BindingPool {
                         buffers: Mutex::new(Vec::new()),
                         device,
@@ -96,7 +97,9 @@ impl<'d> NeuronCoreGroup<'d> {
 /// each with its own [`IoBinding`] (or through [`Model::run`]). Dropping it unloads the model and
 /// releases the group; [`Model::unload`] does the same and reports errors.
 pub struct Model<'d> {
-    // Field order is drop order: pooled tensors, then the model, then the group's cores.
+    // Field order is drop order: async requests (waited for) and their slots, pooled tensors,
+    // then the model, then the group's cores.
+    pub(crate) async_state: crate::async_exec::AsyncState,
     pool: BindingPool<'d>,
     handle: ModelHandle<'d>,
     group: NeuronCoreGroup<'d>,
@@ -302,7 +305,7 @@ impl<'d> Model<'d> {
         result
     }
 
-    fn check_inputs(&self, inputs: &[Input<'_>]) -> Result<()> {
+    pub(crate) fn check_inputs(&self, inputs: &[Input<'_>]) -> Result<()> {
         for input in inputs {
             let Some(info) = self.inputs.iter().find(|i| i.name == input.name) else {
                 return Err(self.unknown_tensor("input", &input.name));
@@ -370,11 +373,13 @@ impl<'d> Model<'d> {
     /// What `nrt_unload` returned; the group's cores are released in that case.
     pub fn unload(self) -> Result<NeuronCoreGroup<'d>> {
         let Model {
+            async_state,
             pool,
             mut handle,
             group,
             ..
         } = self;
+        drop(async_state); // waits for in-flight async requests
         drop(pool);
         handle.unload()?;
         Ok(group)
