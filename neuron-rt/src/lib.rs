@@ -35,6 +35,16 @@
 //! - [`Model`] is `Send + Sync`. [`Model::run`] is the convenience path (ndarray in, owned arrays
 //!   out); [`Model::binding`] gives an [`IoBinding`] whose write/execute/read allocate nothing.
 //!
+//! # Async execution
+//!
+//! [`Model::run_async`] (a runtime-agnostic future), [`AsyncBinding`] (allocation-free
+//! [`submit`](AsyncBinding::submit)) and [`Pipeline`] (k requests in flight) run requests through
+//! libnrt's explicit async API when the runtime has it ([`AsyncMode::Native`]: one reactor thread
+//! per device, copies overlapping compute), else on one thread per model with the blocking calls
+//! ([`AsyncMode::Fallback`]). Dropping a future detaches its request; nothing the device may still
+//! write is freed. Failures are [`Error::Request`] with a [`RequestError`] (call, status,
+//! [`ExecUnit`], sequence id). Details on [`AsyncBinding`].
+//!
 //! # Backends
 //!
 //! | [`Backend`] | what runs |
@@ -56,6 +66,8 @@
 //! | `NEURON_RT_EXEC_TIMEOUT` | runtime, emulator | execution timeout in seconds, read at load |
 //! | `NEURON_RT_EMULATOR_INSTANCE` | emulator | instance to emulate (default `inf2.xlarge`) |
 //! | `NEURON_RT_EMULATOR_LOCK_DIR` | emulator | directory of the cross-process core locks |
+//! | `NEURON_RT_EMULATOR_HOST_BANDWIDTH` | emulator | host↔device copy bandwidth in bytes/s (default unlimited), read at `nrt_init` |
+//! | `NEURON_RT_ASYNC_FALLBACK` | neuron-rt | `1`: run async requests on the blocking fallback path |
 #![deny(missing_docs)]
 
 mod async_exec;

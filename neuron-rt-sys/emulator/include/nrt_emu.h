@@ -22,6 +22,8 @@ extern "C" {
  *   "visible_cores"  NEURON_RT_VISIBLE_CORES          e.g. "0-3"
  *   "num_cores"      NEURON_RT_NUM_CORES              e.g. "2"
  *   "log_level"      NEURON_RT_LOG_LEVEL              ERROR, WARNING, INFO, DEBUG, TRACE, QUIET
+ *   "host_bandwidth" NEURON_RT_EMULATOR_HOST_BANDWIDTH host<->device bytes/s, e.g. "8e9" (unset:
+ *                                                     copies take no time)
  *
  * Returns NRT_SUCCESS; NRT_INVALID for an unknown key or a malformed value (logged);
  * NRT_FAILURE when called while the runtime is initialised.

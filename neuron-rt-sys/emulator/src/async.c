@@ -12,7 +12,8 @@
  * a request (copy, program run) happens when it is scheduled, on the calling thread; the caller
  * may observe it only after completion, as on the device. No thread is started: completion is a
  * comparison with CLOCK_MONOTONIC, and a completion handle is a timerfd armed at the completion
- * time (pollable, readable once it has passed; the caller closes it).
+ * time (pollable, readable once it has passed; the caller closes it), or an eventfd that is
+ * readable at once when the request has already completed.
  *
  * Each unit remembers the completion times of its last NRTEMU_ASYNC_DEPTH requests; scheduling
  * one more while the oldest remembered one is still pending returns NRT_QUEUE_FULL.
@@ -27,6 +28,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -504,12 +506,22 @@ NRTEMU_API NRT_STATUS nrta_get_completion_handle(nrta_seq_t seq, int *fd) {
         LOG_ERROR(fn, "sequence 0x%llx was never scheduled", (unsigned long long)seq);
         return NRT_INVALID;
     }
+    if (end <= nrtemu_now_ns()) {
+        /* already complete: an eventfd that is readable at once (a timer armed in the past
+           would still go through the kernel's timer path, tens of microseconds) */
+        int e = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (e < 0) {
+            LOG_ERROR(fn, "eventfd: %s", strerror(errno));
+            return NRT_RESOURCE;
+        }
+        *fd = e;
+        return NRT_SUCCESS;
+    }
     int t = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     if (t < 0) {
         LOG_ERROR(fn, "timerfd_create: %s", strerror(errno));
         return NRT_RESOURCE;
     }
-    if (end == 0) end = 1; /* an absolute time in the past: readable at once (0 would disarm) */
     struct itimerspec its;
     memset(&its, 0, sizeof its);
     its.it_value.tv_sec = (time_t)(end / 1000000000u);

@@ -1,0 +1,176 @@
+//! Async execution throughput against the device limit (plain `Instant` harness,
+//! `harness = false`), on the built-in emulator.
+//!
+//! Run: `cargo bench -p neuron-rt --bench async_pipeline` (short; `ASYNC_BENCH_SCALE=5` for a
+//! longer, quieter-machine run). Two parts, ratios within one run:
+//!
+//! 1. **Overlap.** A no-op model with device time `D` and `S` bytes in and out; the emulator's
+//!    host bandwidth option makes each copy take `C = S / bandwidth`. A sync loop
+//!    (`IoBinding`: write, execute, read) can reach `1 / (2C + D)`; the async pipeline can
+//!    overlap the copies of one request with the compute of another, up to the limit
+//!    `1 / max(D, C)`. Measured: sync, and `Pipeline` of depth 1, 2, 4. Target: depth ≥ 2
+//!    reaches ≥ 0.95 × the limit.
+//! 2. **Concurrency.** 10,000 (× scale) `run_async` futures spawned at once on a 2-worker tokio
+//!    runtime across 8 single-core groups (model device time `D2`, small I/O): throughput
+//!    against the device limit `8 / D2`; target ≥ 0.95. The futures await; no executor thread
+//!    blocks.
+
+use neuron_neff::ModelBuilder;
+use neuron_rt::{Backend, Device, Input, Model};
+use std::time::{Duration, Instant};
+
+const D: Duration = Duration::from_millis(2);
+const S: usize = 256 * 1024;
+const BANDWIDTH: f64 = 256.0 * 1024.0 * 1024.0; // bytes/s: C = 1 ms
+const D2: Duration = Duration::from_millis(2);
+const GROUPS: usize = 8;
+
+fn scale() -> usize {
+    std::env::var("ASYNC_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The emulator reads the bandwidth at nrt_init (Device::open).
+    // SAFETY: single-threaded at this point; nothing else reads the environment concurrently.
+    unsafe { std::env::set_var("NEURON_RT_EMULATOR_HOST_BANDWIDTH", BANDWIDTH.to_string()) };
+    let lock_dir =
+        std::env::temp_dir().join(format!("neuron-rt-async-bench-{}", std::process::id()));
+    let device = Device::builder()
+        .backend(Backend::emulator("inf2.48xlarge"))
+        .emulator_lock_dir(&lock_dir)
+        .open()?;
+    overlap(&device)?;
+    concurrency(&device)?;
+    Ok(())
+}
+
+fn overlap(device: &Device) -> Result<(), Box<dyn std::error::Error>> {
+    let n = 150 * scale();
+    let neff = ModelBuilder::noop("io-model", S, S)
+        .device_time(D)
+        .build()?;
+    let model = device.core_group_of_size(1)?.load(&neff)?;
+    let copy = S as f64 / BANDWIDTH;
+    let d = D.as_secs_f64();
+    let limit = 1.0 / d.max(copy);
+    let sync_limit = 1.0 / (2.0 * copy + d);
+    println!(
+        "overlap: D = {:.2} ms, S = {} KiB in + out, copy C = {:.2} ms; limit 1/max(D, C) = {:.0}/s, sync bound 1/(2C+D) = {:.0}/s, {n} requests each",
+        d * 1e3,
+        S / 1024,
+        copy * 1e3,
+        limit,
+        sync_limit
+    );
+    let input = vec![1u8; S];
+    let mut output = vec![0u8; S];
+
+    let mut binding = model.binding()?;
+    binding.write_input_at(0, &input)?; // warm-up
+    binding.execute()?;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        binding.write_input_at(0, &input)?;
+        binding.execute()?;
+        binding.read_output_at(0, &mut output)?;
+    }
+    let sync = n as f64 / t0.elapsed().as_secs_f64();
+    drop(binding);
+    println!(
+        "  sync loop           {:>7.1} req/s  {:.3} of limit",
+        sync,
+        sync / limit
+    );
+    for depth in [1, 2, 4] {
+        let rate = pipeline_rate(&model, depth, n, &input, &mut output)?;
+        let ratio = rate / limit;
+        let verdict = if depth == 1 {
+            "(no overlap possible)"
+        } else if ratio >= 0.95 {
+            "PASS (>= 0.95)"
+        } else {
+            "FAIL (< 0.95)"
+        };
+        println!("  pipeline depth {depth}    {rate:>7.1} req/s  {ratio:.3} of limit  {verdict}");
+    }
+    Ok(())
+}
+
+fn pipeline_rate(
+    model: &Model<'_>,
+    depth: usize,
+    n: usize,
+    input: &[u8],
+    output: &mut [u8],
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let mut pipeline = model.pipeline(depth)?;
+    // warm-up (allocations, reactor start)
+    neuron_rt::block_on(pipeline.run(depth, |_, b| b.write_input_at(0, input), |_, _| Ok(())))?;
+    let t0 = Instant::now();
+    neuron_rt::block_on(pipeline.run(
+        n,
+        |_, b| b.write_input_at(0, input),
+        |_, b| b.read_output_at(0, output),
+    ))?;
+    Ok(n as f64 / t0.elapsed().as_secs_f64())
+}
+
+fn concurrency(device: &Device) -> Result<(), Box<dyn std::error::Error>> {
+    let total = 10_000 * scale();
+    let neff = ModelBuilder::noop("small", 64, 64)
+        .device_time(D2)
+        .build()?;
+    // 'static borrows for tokio::spawn: the device and models live until the process exits.
+    let device: &'static Device = Box::leak(Box::new(device.clone()));
+    let models: &'static [Model<'static>] = Box::leak(
+        (0..GROUPS)
+            .map(|_| device.core_group_of_size(1)?.load(&neff))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_boxed_slice(),
+    );
+    let limit = GROUPS as f64 / D2.as_secs_f64();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let input: &'static ndarray::Array1<u8> =
+        Box::leak(Box::new(ndarray::Array1::from_elem(64, 3u8)));
+    let elapsed = runtime.block_on(async move {
+        // warm-up: one request per model
+        for model in models {
+            model.run_async(&[Input::new("input", input)]).await?;
+        }
+        let t0 = Instant::now();
+        let handles: Vec<_> = (0..total)
+            .map(|i| {
+                tokio::spawn(async move {
+                    let inputs = [Input::new("input", input)];
+                    models[i % GROUPS].run_async(&inputs).await.map(|_| ())
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await??;
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(t0.elapsed())
+    });
+    let elapsed = elapsed.map_err(|e| e.to_string())?;
+    let rate = total as f64 / elapsed.as_secs_f64();
+    let ratio = rate / limit;
+    println!(
+        "concurrency: {total} run_async futures on a 2-worker tokio runtime, {GROUPS} groups, D = {:.1} ms: {:.0} req/s, device limit {:.0} req/s, {ratio:.3} of limit  {}",
+        D2.as_secs_f64() * 1e3,
+        rate,
+        limit,
+        if ratio >= 0.95 {
+            "PASS (>= 0.95)"
+        } else {
+            "FAIL (< 0.95)"
+        }
+    );
+    Ok(())
+}
