@@ -30,6 +30,8 @@ pub struct RunAsync<'a, 'd> {
     inputs: &'a [Input<'a>],
     state: Option<Arc<ModelAsync>>,
     stage: Stage,
+    /// Place in the model's queue of futures waiting for a slot.
+    ticket: Option<u64>,
 }
 
 impl<'a, 'd> RunAsync<'a, 'd> {
@@ -39,6 +41,7 @@ impl<'a, 'd> RunAsync<'a, 'd> {
             inputs,
             state: None,
             stage: Stage::Acquire,
+            ticket: None,
         }
     }
 
@@ -109,7 +112,7 @@ impl Future for RunAsync<'_, '_> {
             }
         };
         if let Stage::Acquire = this.stage {
-            let slot = match state.acquire_slot(cx.waker()) {
+            let slot = match state.acquire_slot(cx.waker(), &mut this.ticket) {
                 Ok(Some(slot)) => slot,
                 Ok(None) => return Poll::Pending,
                 Err(e) => {
@@ -167,8 +170,8 @@ impl Drop for RunAsync<'_, '_> {
                     state.release_slot(slot);
                 }
             }
-            // It may have taken a wake-up meant for a slot: pass one on.
-            Stage::Acquire => state.wake_slot_waiter(),
+            // Leave the queue; if its wake-up was already spent, pass one on.
+            Stage::Acquire => state.cancel_wait(&mut self.ticket),
             Stage::Finished => {}
         }
     }

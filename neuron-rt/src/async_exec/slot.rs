@@ -118,7 +118,8 @@ pub(crate) struct ModelAsync {
     idle: Mutex<Vec<Arc<Slot>>>,
     created: AtomicUsize,
     max_slots: AtomicUsize,
-    slot_waiters: Mutex<VecDeque<Waker>>,
+    /// Futures waiting for a pooled slot, by ticket, woken in order.
+    slot_waiters: Mutex<Waiters>,
     in_flight: Mutex<usize>,
     drained: Condvar,
 }
@@ -223,7 +224,7 @@ impl ModelAsync {
             idle: Mutex::new(Vec::new()),
             created: AtomicUsize::new(0),
             max_slots: AtomicUsize::new(max_slots),
-            slot_waiters: Mutex::new(VecDeque::new()),
+            slot_waiters: Mutex::new(Waiters::default()),
             in_flight: Mutex::new(0),
             drained: Condvar::new(),
         }))
@@ -325,9 +326,14 @@ impl ModelAsync {
         }
     }
 
-    /// Take a pooled slot, make one (up to the limit), or register `waker` and return `None`.
-    pub(crate) fn acquire_slot(self: &Arc<Self>, waker: &Waker) -> Result<Option<Arc<Slot>>> {
-        if let Some(slot) = self.idle.lock().pop() {
+    /// Take a pooled slot, make one (up to the limit), or register `waker` under `*ticket` and
+    /// return `None`. A future keeps its ticket between polls so that it is queued once.
+    pub(crate) fn acquire_slot(
+        self: &Arc<Self>,
+        waker: &Waker,
+        ticket: &mut Option<u64>,
+    ) -> Result<Option<Arc<Slot>>> {
+        if let Some(slot) = self.take_idle(ticket) {
             return Ok(Some(slot));
         }
         let max = self.max_slots.load(Ordering::Relaxed);
@@ -338,6 +344,7 @@ impl ModelAsync {
             })
             .is_ok();
         if below_max {
+            self.cancel_wait(ticket);
             return match self.new_slot() {
                 Ok(slot) => Ok(Some(slot)),
                 Err(e) => {
@@ -346,9 +353,26 @@ impl ModelAsync {
                 }
             };
         }
-        self.slot_waiters.lock().push_back(waker.clone());
+        self.slot_waiters.lock().register(waker, ticket);
         // A slot may have come back between the two locks.
-        Ok(self.idle.lock().pop())
+        Ok(self.take_idle(ticket))
+    }
+
+    fn take_idle(&self, ticket: &mut Option<u64>) -> Option<Arc<Slot>> {
+        let slot = self.idle.lock().pop()?;
+        self.cancel_wait(ticket);
+        Some(slot)
+    }
+
+    /// Withdraw a waiting future's ticket. If it had already been popped (its wake-up was
+    /// spent), pass a wake-up on so that no free slot is left unclaimed.
+    pub(crate) fn cancel_wait(&self, ticket: &mut Option<u64>) {
+        if let Some(t) = ticket.take() {
+            let queued = self.slot_waiters.lock().remove(t);
+            if !queued {
+                self.wake_slot_waiter();
+            }
+        }
     }
 
     /// Give a slot (not in flight) back to the pool and wake one waiter.
@@ -365,7 +389,7 @@ impl ModelAsync {
     }
 
     pub(crate) fn wake_slot_waiter(&self) {
-        let waker = self.slot_waiters.lock().pop_front();
+        let waker = self.slot_waiters.lock().queue.pop_front().map(|(_, w)| w);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -641,6 +665,42 @@ impl ModelAsync {
         match &self.engine {
             Engine::Fallback { worker } => worker.stop(),
             Engine::Native { tracker, .. } => drop(tracker.lock().take()),
+        }
+    }
+}
+
+/// The queue of futures waiting for a pooled slot.
+#[derive(Default)]
+struct Waiters {
+    queue: VecDeque<(u64, Waker)>,
+    next: u64,
+}
+
+impl Waiters {
+    /// Queue `waker` (or refresh it, if `ticket` is still queued).
+    fn register(&mut self, waker: &Waker, ticket: &mut Option<u64>) {
+        if let Some(t) = *ticket {
+            if let Some(entry) = self.queue.iter_mut().find(|(id, _)| *id == t) {
+                if !entry.1.will_wake(waker) {
+                    entry.1 = waker.clone();
+                }
+                return;
+            }
+        }
+        let t = self.next;
+        self.next += 1;
+        self.queue.push_back((t, waker.clone()));
+        *ticket = Some(t);
+    }
+
+    /// Remove `ticket`; whether it was still queued.
+    fn remove(&mut self, ticket: u64) -> bool {
+        match self.queue.iter().position(|(id, _)| *id == ticket) {
+            Some(i) => {
+                self.queue.remove(i);
+                true
+            }
+            None => false,
         }
     }
 }
