@@ -14,8 +14,8 @@
 //!    runtime across 8 single-core groups (model device time `D2`, small I/O): throughput
 //!    against the device limit `8 / D2`; target ≥ 0.95. The futures await; no executor thread
 //!    blocks.
-//! 3. **Waiting strategy.** Per-request cost (no device time, 64 B copies, one request at a time
-//!    on a current-thread tokio runtime) of `AsyncBinding::submit().await` — waited for by the
+//! 3. **Waiting strategy.** Per-request cost (device time 0 and 100 µs, 64 B copies, one request
+//!    at a time on a current-thread tokio runtime) of `AsyncBinding::submit().await` — waited for by the
 //!    device's reactor thread — against the same write → execute → read chain on the raw
 //!    `nrta_*` table where each step awaits its completion handle with tokio's `AsyncFd`
 //!    (registered with tokio's own reactor; no extra thread).
@@ -52,7 +52,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .open()
     };
     // Part 3 first, with instantaneous copies (no bandwidth limit): only the software path.
-    waiting_strategy(&open()?)?;
+    {
+        let device = open()?;
+        for device_time in [Duration::ZERO, Duration::from_micros(100)] {
+            waiting_strategy(&device, device_time)?;
+        }
+    }
     // The emulator reads the bandwidth at nrt_init (the next Device::open).
     // SAFETY: single-threaded here (the previous device and its threads are gone); nothing
     // else reads the environment concurrently.
@@ -210,9 +215,14 @@ impl Drop for RawIo {
     }
 }
 
-fn waiting_strategy(device: &Device) -> Result<(), Box<dyn std::error::Error>> {
-    let n = 2000 * scale();
-    let neff = ModelBuilder::noop("noop", 64, 64).build()?;
+fn waiting_strategy(
+    device: &Device,
+    device_time: Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let n = 1000 * scale();
+    let neff = ModelBuilder::noop("noop", 64, 64)
+        .device_time(device_time)
+        .build()?;
     let model = device.core_group_of_size(1)?.load(&neff)?;
     let other = device.core_group_of_size(1)?;
     let raw = RawIo::new(&neff, i32::try_from(other.cores().start())?)?;
@@ -249,7 +259,8 @@ fn waiting_strategy(device: &Device) -> Result<(), Box<dyn std::error::Error>> {
     };
     let (a, b) = (median(&mut ours), median(&mut asyncfd));
     println!(
-        "waiting strategy ({n} sequential requests x 5 rounds, median): reactor thread {a:.0} ns/request, tokio AsyncFd per step {b:.0} ns/request (reactor / AsyncFd = {:.2})",
+        "waiting strategy, D = {} us ({n} sequential requests x 5 rounds, median): neuron-rt (reactor thread) {a:.0} ns/request, tokio AsyncFd per step {b:.0} ns/request (ratio {:.2})",
+        device_time.as_micros(),
         a / b
     );
     drop(other);

@@ -184,7 +184,6 @@ fn run(shared: &Shared) {
         data: epoll::EventData::new_u64(0),
     }; 64];
     let mut completed: Vec<Completed> = Vec::with_capacity(256);
-    let mut errors: Vec<(u64, u64)> = Vec::with_capacity(16);
     let mut drained: Vec<*const ModelAsync> = Vec::with_capacity(16);
     loop {
         let n = match epoll::wait(&shared.epoll, &mut events[..], None) {
@@ -209,23 +208,17 @@ fn run(shared: &Shared) {
         }
         // Failures are reported by the trackers once their requests completed: read them
         // before advancing, so a failed step is not followed by the next one.
-        errors.clear();
         drained.clear();
-        for done in &completed {
+        for done in &mut completed {
             if let Some(model) = &done.model {
                 let ptr = Arc::as_ptr(model);
                 if !drained.contains(&ptr) {
                     drained.push(ptr);
-                    model.drain_errors(&mut errors);
+                    model.drain_errors();
                 }
-            }
-        }
-        for done in &mut completed {
-            if done.failure.is_none() {
-                done.failure = errors
-                    .iter()
-                    .copied()
-                    .find(|&(seq, _)| ModelAsync::step_covers(&done.watch.slot, seq));
+                if done.failure.is_none() {
+                    done.failure = model.take_error_for(&done.watch.slot);
+                }
             }
         }
         for done in completed.drain(..) {

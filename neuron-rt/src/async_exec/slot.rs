@@ -122,6 +122,8 @@ pub(crate) struct ModelAsync {
     slot_waiters: Mutex<Waiters>,
     in_flight: Mutex<usize>,
     drained: Condvar,
+    /// Failures read from the tracker, not yet matched to a request step (sequence, status).
+    pending_errors: Mutex<Vec<(u64, u64)>>,
 }
 
 /// The per-model field of [`Model`]: lazily created async state; `Drop` waits for the model's
@@ -227,6 +229,7 @@ impl ModelAsync {
             slot_waiters: Mutex::new(Waiters::default()),
             in_flight: Mutex::new(0),
             drained: Condvar::new(),
+            pending_errors: Mutex::new(Vec::new()),
         }))
     }
 
@@ -505,10 +508,23 @@ impl ModelAsync {
                 }
             };
             st.phase = next;
-            let Some((_, last)) = next.range() else {
+            let Some((first, last)) = next.range() else {
                 phase = next; // nothing was queued (no inputs): schedule the next step now
                 continue;
             };
+            // Already complete (e.g. a small copy): go on here, without a reactor round trip.
+            if fns.is_completed(last) == Ok(true) {
+                self.drain_tracker(tracker);
+                if let Some((failed, code)) = self.take_error(first, last) {
+                    drop(tracker_guard);
+                    let (call, unit) = next.call_and_unit();
+                    let status = NRT_STATUS(u32::try_from(code).unwrap_or(u32::MAX));
+                    let e = self.error(call, unit, status, Some(failed));
+                    return self.finish_locked(st, Err(e));
+                }
+                phase = next;
+                continue;
+            }
             drop(tracker_guard);
             if let Err(status) = reactor.watch(*fns, last, slot.clone()) {
                 let (call, unit) = next.call_and_unit();
@@ -541,34 +557,48 @@ impl ModelAsync {
         self.after_finish(slot);
     }
 
-    /// Whether the step of `slot` covers request `seq` (same unit, number within its range).
-    pub(crate) fn step_covers(slot: &Slot, seq: u64) -> bool {
-        let Some((first, last)) = slot.state.lock().phase.range() else {
-            return false;
-        };
-        use neuron_rt_sys::{seq_num, seq_xu_id};
-        seq_xu_id(seq) == seq_xu_id(first)
-            && (seq_num(first)..=seq_num(last)).contains(&seq_num(seq))
+    /// Read the tracker's new failures into the pending list.
+    fn drain_tracker(&self, tracker: &mut Tracker) {
+        let mut pending = self.pending_errors.lock();
+        let status = tracker.drain(&mut pending);
+        drop(pending);
+        if !status.is_success() {
+            crate::error::report_dropped_error(
+                "reading the async error tracker",
+                &Error::from(self.error(
+                    "nrta_error_tracker_get_list",
+                    ExecUnit::Compute,
+                    status,
+                    None,
+                )),
+            );
+        }
     }
 
-    /// Drain the model's error tracker into `out`.
-    pub(crate) fn drain_errors(&self, out: &mut Vec<(u64, u64)>) {
+    /// Called by the reactor once per batch: read the model's error tracker.
+    pub(crate) fn drain_errors(&self) {
         if let Engine::Native { tracker, .. } = &self.engine {
-            let Some(status) = tracker.lock().as_mut().map(|t| t.drain(out)) else {
-                return;
-            };
-            if !status.is_success() {
-                crate::error::report_dropped_error(
-                    "reading the async error tracker",
-                    &Error::from(self.error(
-                        "nrta_error_tracker_get_list",
-                        ExecUnit::Compute,
-                        status,
-                        None,
-                    )),
-                );
+            if let Some(tracker) = tracker.lock().as_mut() {
+                self.drain_tracker(tracker);
             }
         }
+    }
+
+    /// Remove and return a pending failure of a request in the step `first..=last` (one unit).
+    fn take_error(&self, first: u64, last: u64) -> Option<(u64, u64)> {
+        use neuron_rt_sys::{seq_num, seq_xu_id};
+        let mut pending = self.pending_errors.lock();
+        let i = pending.iter().position(|&(seq, _)| {
+            seq_xu_id(seq) == seq_xu_id(first)
+                && (seq_num(first)..=seq_num(last)).contains(&seq_num(seq))
+        })?;
+        Some(pending.swap_remove(i))
+    }
+
+    /// Called by the reactor: a pending failure of `slot`'s current step, if any.
+    pub(crate) fn take_error_for(&self, slot: &Slot) -> Option<(u64, u64)> {
+        let (first, last) = slot.state.lock().phase.range()?;
+        self.take_error(first, last)
     }
 
     /// Called by the fallback worker with the outcome of the blocking calls.
