@@ -178,6 +178,16 @@ impl ModelPtr {
     }
 }
 
+// The Send/Sync impls above and below, pinned at compile time.
+const _: () = {
+    const fn send<T: Send>() {}
+    const fn send_sync<T: Send + Sync>() {}
+    send::<Tracker>();
+    send_sync::<ModelPtr>();
+    send_sync::<HostBuf>();
+    send::<SlotBuffers>();
+};
+
 /// Host memory the device copies from or into while a request is in flight: a raw heap
 /// allocation, never aliased by a Rust reference while the runtime may access it.
 pub(crate) struct HostBuf {
