@@ -147,66 +147,6 @@ fn instance_family_and_size_values() {
 }
 
 #[test]
-fn dtype_element_sizes_and_legacy_mapping() {
-    assert_eq!(element_size(NRT_DTYPE_FLOAT32), Some(4));
-    assert_eq!(element_size(NRT_DTYPE_BFLOAT16), Some(2));
-    assert_eq!(element_size(NRT_DTYPE_FP8_E4), Some(1));
-    assert_eq!(element_size(NRT_DTYPE_UINT64), Some(8));
-    assert_eq!(element_size(NRT_DTYPE_INVALID), None);
-    assert_eq!(element_size(0x10), None);
-    // The sequential numbering of the 2022 headers (nrt-abi.md §3.3).
-    let legacy = [
-        (1, NRT_DTYPE_FLOAT32),
-        (2, NRT_DTYPE_FLOAT16),
-        (3, NRT_DTYPE_BFLOAT16),
-        (4, NRT_DTYPE_INT8),
-        (5, NRT_DTYPE_UINT8),
-        (6, NRT_DTYPE_INT16),
-        (7, NRT_DTYPE_UINT16),
-        (8, NRT_DTYPE_INT32),
-        (9, NRT_DTYPE_UINT32),
-        (10, NRT_DTYPE_INT64),
-        (11, NRT_DTYPE_UINT64),
-    ];
-    for (old, new) in legacy {
-        assert_eq!(from_sequential(old), Some(new), "legacy code {old}");
-    }
-    assert_eq!(from_sequential(0), None);
-    assert_eq!(from_sequential(12), None);
-}
-
-#[test]
-fn dtype_encoding_detection() {
-    // int64 [2,2] = 32 bytes: code 0xC now; legacy code 10.
-    assert_eq!(
-        DtypeEncoding::detect([(0xC, 32, 4)]),
-        Some(DtypeEncoding::Hardware)
-    );
-    assert_eq!(
-        DtypeEncoding::detect([(10, 32, 4)]),
-        Some(DtypeEncoding::Sequential)
-    );
-    // Code 8 is INT32 (4 bytes) now and INT32 before too: both explain it, the current wins.
-    assert_eq!(
-        DtypeEncoding::detect([(8, 16, 4)]),
-        Some(DtypeEncoding::Hardware)
-    );
-    // Code 2: INT8 now (1 byte), FLOAT16 before (2 bytes); 8 bytes for 4 elements means legacy.
-    assert_eq!(
-        DtypeEncoding::detect([(2, 8, 4)]),
-        Some(DtypeEncoding::Sequential)
-    );
-    // Nothing explains a 3-byte element.
-    assert_eq!(DtypeEncoding::detect([(0xA, 12, 4)]), None);
-    // Every tensor must agree.
-    assert_eq!(DtypeEncoding::detect([(0xA, 16, 4), (1, 16, 4)]), None);
-    assert_eq!(
-        DtypeEncoding::detect(std::iter::empty()),
-        Some(DtypeEncoding::Hardware)
-    );
-}
-
-#[test]
 fn async_types_layout() {
     // nrt_async.h (runtime 2.29): the error record is 16 bytes by the header's own assertion.
     assert_eq!(size_of::<nrta_error_t>(), 16);

@@ -6,9 +6,8 @@
 
 use ndarray::Array1;
 use neuron_neff::{DType, ModelBuilder};
-use neuron_rt::{
-    AsyncMode, Backend, CoreRange, Device, Error, ExecUnit, Input, RuntimeStatus, block_on,
-};
+use neuron_rt::neuron_rt_sys::NRT_STATUS;
+use neuron_rt::{AsyncMode, Backend, CoreRange, Device, Error, ExecUnit, Input, block_on};
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};
@@ -204,7 +203,7 @@ fn failures_come_from_the_error_tracker_with_sequence_and_unit() {
     let Error::Request(e) = &err else {
         panic!("expected a request error, got {err}");
     };
-    assert_eq!(e.status, RuntimeStatus::Timeout);
+    assert_eq!(e.status.raw(), NRT_STATUS::NRT_TIMEOUT);
     assert_eq!(e.unit, ExecUnit::Compute);
     assert_eq!(e.call, "nrta_execute_schedule");
     let seq = e.seq.expect("tracker errors carry the sequence id");
@@ -348,10 +347,10 @@ fn fallback_errors_name_the_call_and_unit_without_sequence() {
         panic!("expected a request error");
     };
     assert_eq!(
-        (e.call, e.status, e.unit, e.seq),
+        (e.call, e.status.raw(), e.unit, e.seq),
         (
             "nrt_execute",
-            RuntimeStatus::Timeout,
+            NRT_STATUS::NRT_TIMEOUT,
             ExecUnit::Compute,
             None
         )

@@ -95,7 +95,7 @@ fn run(shared: &Shared, device: &Device) {
         // The buffers leave the slot while the blocking calls use them.
         let buffers = slot.state.lock().buffers.take();
         let outcome = match buffers {
-            Some(mut buffers) => {
+            Some(buffers) => {
                 let outcome = buffers.run_blocking(device.api(), model.model);
                 slot.state.lock().buffers = Some(buffers);
                 outcome

@@ -9,8 +9,7 @@ use super::reactor::{self, ReactorHandle};
 use super::{ASYNC_FALLBACK_ENV, AsyncMode, ExecUnit, RequestError};
 use crate::device::DeviceInner;
 use crate::error::{Error, ErrorContext, Result, RuntimeStatus};
-use crate::ffi::nrta::{AsyncFns, HostBuf, ModelPtr, SlotBuffers, Tracker};
-use crate::ffi::{RawTensor, RawTensorSet};
+use crate::ffi::nrta::{AsyncFns, ModelPtr, SlotBuffers, Tracker};
 use crate::model::Model;
 use crate::tensor::TensorInfo;
 use neuron_rt_sys::NRT_STATUS;
@@ -196,10 +195,10 @@ impl ModelAsync {
     fn new(model: &Model<'_>, fallback: bool, max_slots: usize) -> Result<Arc<ModelAsync>> {
         let device = model.device();
         let api = device.api();
-        let raw = model.raw()?;
+        let raw = model.raw();
         let context = model.context(None);
         let start = model.group().cores().start();
-        let vnc = i32::try_from(start).unwrap_or(i32::MAX);
+        let vnc = model.vnc();
         let fns = if fallback {
             None
         } else {
@@ -275,58 +274,24 @@ impl ModelAsync {
                     self.context.model.as_deref().unwrap_or("")
                 ),
             })?;
-        let api = &device.api;
-        let input_set = RawTensorSet::allocate(api)?;
-        let output_set = match RawTensorSet::allocate(api) {
-            Ok(set) => set,
-            Err(e) => {
-                input_set.destroy(api);
-                return Err(e);
-            }
-        };
-        let mut made = SlotBuffers {
-            inputs: Vec::with_capacity(self.inputs.len()),
-            outputs: Vec::with_capacity(self.outputs.len()),
-            input_set,
-            output_set,
-            host_in: self
-                .inputs
+        let names = |infos: &[TensorInfo]| -> Result<Vec<(CString, usize)>> {
+            infos
                 .iter()
-                .map(|i| HostBuf::zeroed(i.size_bytes))
-                .collect(),
-            host_out: self
-                .outputs
-                .iter()
-                .map(|o| HostBuf::zeroed(o.size_bytes))
-                .collect(),
+                .map(|info| {
+                    CString::new(info.name.as_str())
+                        .map(|name| (name, info.size_bytes))
+                        .map_err(|_| Error::NulInName {
+                            what: "tensor name",
+                            name: info.name.clone(),
+                        })
+                })
+                .collect()
         };
-        let result = (|| {
-            for (infos, input) in [(&self.inputs, true), (&self.outputs, false)] {
-                for info in infos.iter() {
-                    let name = CString::new(info.name.as_str()).map_err(|_| Error::NulInName {
-                        what: "tensor name",
-                        name: info.name.clone(),
-                    })?;
-                    let tensor = RawTensor::allocate(api, self.vnc, info.size_bytes, &name)?;
-                    let (list, set) = if input {
-                        (&mut made.inputs, &mut made.input_set)
-                    } else {
-                        (&mut made.outputs, &mut made.output_set)
-                    };
-                    let added = set.add(api, &name, &tensor);
-                    list.push(tensor);
-                    added?;
-                }
-            }
-            Ok(())
-        })();
-        match result {
-            Ok(()) => Ok(made),
-            Err(e) => {
-                made.free(api);
-                Err(e)
-            }
+        let (inputs, outputs) = (names(&self.inputs)?, names(&self.outputs)?);
+        fn refs(v: &[(CString, usize)]) -> Vec<(&std::ffi::CStr, usize)> {
+            v.iter().map(|(n, s)| (n.as_c_str(), *s)).collect()
         }
+        SlotBuffers::allocate(&device.api, self.vnc, &refs(&inputs), &refs(&outputs))
     }
 
     /// Take a pooled slot, make one (up to the limit), or register `waker` under `*ticket` and
@@ -662,7 +627,7 @@ impl ModelAsync {
     ) -> RequestError {
         RequestError {
             call,
-            status: RuntimeStatus::from_raw(status).unwrap_or(RuntimeStatus::Failure),
+            status: failure_status(status),
             unit,
             seq,
             context: self.context.clone(),
@@ -697,6 +662,13 @@ impl ModelAsync {
             Engine::Native { tracker, .. } => drop(tracker.lock().take()),
         }
     }
+}
+
+/// `status` as a failure (`NRT_FAILURE` should a success ever reach an error path).
+fn failure_status(status: NRT_STATUS) -> RuntimeStatus {
+    RuntimeStatus::from_raw(status)
+        .or_else(|| RuntimeStatus::from_raw(NRT_STATUS::NRT_FAILURE))
+        .unwrap_or_else(|| unreachable!("NRT_FAILURE is a failure status"))
 }
 
 /// The queue of futures waiting for a pooled slot.

@@ -8,10 +8,10 @@
 //! - a [`ModelPtr`] is used only while the model is loaded: a model's async state waits for every
 //!   in-flight request before the model is unloaded.
 
-use super::{RawModel, RawTensor, RawTensorSet};
+use super::{RawModel, null_handle};
 use crate::error::{ErrorContext, Result, check};
 use neuron_rt_sys::*;
-use std::ffi::{c_int, c_void};
+use std::ffi::{CStr, c_int, c_void};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::ptr::{self, NonNull};
 
@@ -125,13 +125,9 @@ impl Tracker {
         // SAFETY: a valid out-pointer.
         let status = unsafe { (fns.tracker_create)(lnc, &mut ptr) };
         check(status, "nrta_error_tracker_create", &context)?;
-        NonNull::new(ptr)
-            .map(|ptr| Tracker { ptr, fns })
-            .ok_or_else(|| crate::Error::Runtime {
-                call: "nrta_error_tracker_create",
-                status: crate::RuntimeStatus::Failure,
-                context: context(),
-            })
+        let ptr =
+            NonNull::new(ptr).ok_or_else(|| null_handle("nrta_error_tracker_create", context()))?;
+        Ok(Tracker { ptr, fns })
     }
 
     /// Append the failures listed since the last call to `out` as (sequence, status).
@@ -173,8 +169,8 @@ unsafe impl Send for ModelPtr {}
 unsafe impl Sync for ModelPtr {}
 
 impl ModelPtr {
-    pub(crate) fn of(model: &RawModel) -> ModelPtr {
-        ModelPtr(model.0)
+    pub(crate) fn of(model: &RawModel<'_>) -> ModelPtr {
+        ModelPtr(model.handle)
     }
 }
 
@@ -237,22 +233,127 @@ impl Drop for HostBuf {
     }
 }
 
+/// A device tensor or tensor set handle owned by a slot. Unlike the binding's handles these do
+/// not borrow the table: a slot lives in an `Arc` shared with the reactor thread, so it is freed
+/// explicitly ([`SlotBuffers::free`]) by the model's async state while the device is open.
+struct Handle<T>(NonNull<T>);
+
+// SAFETY: runtime-owned memory with no thread affinity; a slot's handles are used by one thread
+// at a time (the slot's state machine).
+unsafe impl<T> Send for Handle<T> {}
+// SAFETY: shared access only passes the pointer to the runtime, from the one thread that
+// schedules the slot's next step (under the slot's lock).
+unsafe impl<T> Sync for Handle<T> {}
+
 /// One slot's device tensors, tensor sets and host staging buffers.
 pub(crate) struct SlotBuffers {
-    pub(crate) inputs: Vec<RawTensor>,
-    pub(crate) outputs: Vec<RawTensor>,
-    pub(crate) input_set: RawTensorSet,
-    pub(crate) output_set: RawTensorSet,
+    inputs: Vec<Handle<nrt_tensor_t>>,
+    outputs: Vec<Handle<nrt_tensor_t>>,
+    input_set: Option<Handle<nrt_tensor_set_t>>,
+    output_set: Option<Handle<nrt_tensor_set_t>>,
     pub(crate) host_in: Vec<HostBuf>,
     pub(crate) host_out: Vec<HostBuf>,
 }
 
 impl SlotBuffers {
-    pub(crate) fn free(self, api: &NrtApi) {
-        self.input_set.destroy(api);
-        self.output_set.destroy(api);
-        for tensor in self.inputs.into_iter().chain(self.outputs) {
-            tensor.free(api);
+    /// Allocate device tensors on `vnc` for `inputs` and `outputs` (name, bytes), their sets and
+    /// zeroed staging buffers; on failure everything made so far is freed.
+    pub(crate) fn allocate(
+        api: &NrtApi,
+        vnc: i32,
+        inputs: &[(&CStr, usize)],
+        outputs: &[(&CStr, usize)],
+    ) -> Result<SlotBuffers> {
+        let mut made = SlotBuffers {
+            inputs: Vec::with_capacity(inputs.len()),
+            outputs: Vec::with_capacity(outputs.len()),
+            input_set: None,
+            output_set: None,
+            host_in: inputs.iter().map(|&(_, n)| HostBuf::zeroed(n)).collect(),
+            host_out: outputs.iter().map(|&(_, n)| HostBuf::zeroed(n)).collect(),
+        };
+        match made.fill(api, vnc, inputs, outputs) {
+            Ok(()) => Ok(made),
+            Err(e) => {
+                made.free(api);
+                Err(e)
+            }
+        }
+    }
+
+    fn fill(
+        &mut self,
+        api: &NrtApi,
+        vnc: i32,
+        inputs: &[(&CStr, usize)],
+        outputs: &[(&CStr, usize)],
+    ) -> Result<()> {
+        for (list, set_slot, infos) in [
+            (&mut self.inputs, &mut self.input_set, inputs),
+            (&mut self.outputs, &mut self.output_set, outputs),
+        ] {
+            let mut set: *mut nrt_tensor_set_t = ptr::null_mut();
+            // SAFETY: valid out-pointer.
+            let status = unsafe { (api.nrt_allocate_tensor_set)(&mut set) };
+            check(status, "nrt_allocate_tensor_set", ErrorContext::default)?;
+            let set = NonNull::new(set)
+                .ok_or_else(|| null_handle("nrt_allocate_tensor_set", ErrorContext::default()))?;
+            *set_slot = Some(Handle(set));
+            for &(name, size) in infos {
+                let context = || ErrorContext {
+                    tensor: Some(name.to_string_lossy().into_owned()),
+                    ..Default::default()
+                };
+                let mut tensor: *mut nrt_tensor_t = ptr::null_mut();
+                // SAFETY: NUL-terminated name, valid out-pointer.
+                let status = unsafe {
+                    (api.nrt_tensor_allocate)(
+                        NRT_TENSOR_PLACEMENT_DEVICE,
+                        vnc,
+                        size,
+                        name.as_ptr(),
+                        &mut tensor,
+                    )
+                };
+                check(status, "nrt_tensor_allocate", context)?;
+                let tensor = NonNull::new(tensor)
+                    .ok_or_else(|| null_handle("nrt_tensor_allocate", context()))?;
+                list.push(Handle(tensor));
+                // SAFETY: live set and tensor of this table; the name is copied by the runtime;
+                // the tensor outlives the set (`free` destroys the sets first).
+                let status = unsafe {
+                    (api.nrt_add_tensor_to_tensor_set)(set.as_ptr(), name.as_ptr(), tensor.as_ptr())
+                };
+                check(status, "nrt_add_tensor_to_tensor_set", context)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Free the handles (sets first: they refer to the tensors). No request may be in flight.
+    pub(crate) fn free(mut self, api: &NrtApi) {
+        for set in [self.input_set.take(), self.output_set.take()]
+            .into_iter()
+            .flatten()
+        {
+            let mut ptr = set.0.as_ptr();
+            // SAFETY: from nrt_allocate_tensor_set of this table, destroyed once (taken).
+            unsafe { (api.nrt_destroy_tensor_set)(&mut ptr) }
+        }
+        for tensor in self.inputs.drain(..).chain(self.outputs.drain(..)) {
+            let mut ptr = tensor.0.as_ptr();
+            // SAFETY: from nrt_tensor_allocate of this table, freed once (drained); no set
+            // refers to it any more.
+            unsafe { (api.nrt_tensor_free)(&mut ptr) }
+        }
+    }
+
+    fn sets(
+        &self,
+    ) -> std::result::Result<(*mut nrt_tensor_set_t, *mut nrt_tensor_set_t), NRT_STATUS> {
+        match (&self.input_set, &self.output_set) {
+            (Some(i), Some(o)) => Ok((i.0.as_ptr(), o.0.as_ptr())),
+            _ => Err(NRT_STATUS::NRT_INVALID_HANDLE),
         }
     }
 
@@ -267,12 +368,13 @@ impl SlotBuffers {
         let mut range: Option<(u64, u64)> = None;
         for (i, (tensor, host)) in self.inputs.iter().zip(&self.host_in).enumerate() {
             let mut seq = 0;
+            let tensor = &tensor.0;
             // SAFETY: live tensor of this table; the host buffer stays allocated and untouched
             // until the request completes (it is owned by the in-flight slot); sizes match the
             // tensor (both from the model's tensor info).
             let status = unsafe {
                 (fns.write)(
-                    tensor.0.as_ptr(),
+                    tensor.as_ptr(),
                     host.ptr.as_ptr().cast::<c_void>(),
                     0,
                     host.len as u64,
@@ -297,13 +399,14 @@ impl SlotBuffers {
         tracker: &mut Tracker,
     ) -> std::result::Result<u64, NRT_STATUS> {
         let mut seq = 0;
+        let (input_set, output_set) = self.sets()?;
         // SAFETY: the model is loaded (module invariants); the sets and their tensors belong to
         // this slot and stay alive and unused by anything else until completion.
         let status = unsafe {
             (fns.execute)(
                 model.0.as_ptr(),
-                self.input_set.0.as_ptr(),
-                self.output_set.0.as_ptr(),
+                input_set,
+                output_set,
                 0,
                 tracker.raw(),
                 &mut seq,
@@ -325,12 +428,13 @@ impl SlotBuffers {
         let mut range: Option<(u64, u64)> = None;
         for (i, (tensor, host)) in self.outputs.iter().zip(&self.host_out).enumerate() {
             let mut seq = 0;
+            let tensor = &tensor.0;
             // SAFETY: as in schedule_writes; the runtime writes `len` bytes into the staging
             // buffer, which no Rust reference aliases until completion.
             let status = unsafe {
                 (fns.read)(
                     host.ptr.as_ptr().cast::<c_void>(),
-                    tensor.0.as_ptr(),
+                    tensor.as_ptr(),
                     0,
                     host.len as u64,
                     0,
@@ -349,29 +453,42 @@ impl SlotBuffers {
     /// The fallback path: write, execute and read with the blocking calls, on the calling thread.
     /// On failure: the call and its status.
     pub(crate) fn run_blocking(
-        &mut self,
+        &self,
         api: &NrtApi,
         model: ModelPtr,
     ) -> std::result::Result<(), (&'static str, NRT_STATUS)> {
-        for (tensor, host) in self.inputs.iter_mut().zip(&self.host_in) {
-            let status = tensor.write(api, 0, host.as_slice());
+        for (tensor, host) in self.inputs.iter().zip(&self.host_in) {
+            // SAFETY: live tensor of this table; the staging buffer is valid for reads of its
+            // length (the tensor's size), and this thread owns the slot meanwhile.
+            let status = unsafe {
+                (api.nrt_tensor_write)(
+                    tensor.0.as_ptr(),
+                    host.ptr.as_ptr().cast::<c_void>(),
+                    0,
+                    host.len,
+                )
+            };
             if !status.is_success() {
                 return Err(("nrt_tensor_write", status));
             }
         }
+        let (input_set, output_set) = self.sets().map_err(|s| ("nrt_execute", s))?;
         // SAFETY: loaded model (module invariants); this slot's sets, used by this call only.
-        let status = unsafe {
-            (api.nrt_execute)(
-                model.0.as_ptr(),
-                self.input_set.0.as_ptr(),
-                self.output_set.0.as_ptr(),
-            )
-        };
+        let status = unsafe { (api.nrt_execute)(model.0.as_ptr(), input_set, output_set) };
         if !status.is_success() {
             return Err(("nrt_execute", status));
         }
-        for (tensor, host) in self.outputs.iter().zip(self.host_out.iter_mut()) {
-            let status = tensor.read(api, 0, host.as_mut_slice());
+        for (tensor, host) in self.outputs.iter().zip(&self.host_out) {
+            // SAFETY: as above; the runtime writes `len` bytes into the staging buffer, which no
+            // Rust reference aliases meanwhile.
+            let status = unsafe {
+                (api.nrt_tensor_read)(
+                    tensor.0.as_ptr(),
+                    host.ptr.as_ptr().cast::<c_void>(),
+                    0,
+                    host.len,
+                )
+            };
             if !status.is_success() {
                 return Err(("nrt_tensor_read", status));
             }
