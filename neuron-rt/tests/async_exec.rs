@@ -473,3 +473,85 @@ fn two_processes_run_async_on_their_own_cores() {
     let status = child.wait_with_output().unwrap().status;
     assert!(status.success(), "child process failed: {status}");
 }
+
+/// The drop-in emulator library built with only the `nrt_*` API exported: a runtime older than
+/// the async API, as far as the loader can tell.
+fn build_runtime_without_nrta(dir: &std::path::Path) -> std::path::PathBuf {
+    let emu = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../neuron-rt-sys/emulator");
+    std::fs::create_dir_all(dir).unwrap();
+    let map = dir.join("old.map");
+    std::fs::write(
+        &map,
+        "NRT_2.0.0 { global: nrt_*; local: *; };\nNRT_EMU_1.0 { global: nrt_emu_set_option; } NRT_2.0.0;\n",
+    )
+    .unwrap();
+    let mut sources: Vec<_> = std::fs::read_dir(emu.join("src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let lib = dir.join("libnrt.so.1");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let out = std::process::Command::new(cc)
+        .args([
+            "-std=c11",
+            "-O1",
+            "-fPIC",
+            "-shared",
+            "-pthread",
+            "-fvisibility=hidden",
+        ])
+        .args(["-D_GNU_SOURCE", "-Wl,-soname,libnrt.so.1"])
+        .arg(format!("-I{}", emu.join("../include").display()))
+        .arg(format!("-I{}", emu.join("include").display()))
+        .arg(format!("-I{}", emu.join("src").display()))
+        .args(&sources)
+        .arg(format!("-Wl,--version-script={}", map.display()))
+        .arg("-o")
+        .arg(&lib)
+        .arg("-lm")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "building the drop-in: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lib
+}
+
+#[test]
+fn a_runtime_without_nrta_falls_back_by_itself() {
+    let _g = lock();
+    let dir = lock_dir().join("no-nrta");
+    let lib = build_runtime_without_nrta(&dir);
+    // The drop-in reads its lock directory from the environment.
+    let saved = std::env::var_os("NEURON_RT_EMULATOR_LOCK_DIR");
+    // SAFETY: LOCK is held, so no other thread of this process uses the environment.
+    unsafe { std::env::set_var("NEURON_RT_EMULATOR_LOCK_DIR", lock_dir()) };
+    let opened = Device::builder()
+        .backend(Backend::Hardware { library: Some(lib) })
+        .open();
+    // SAFETY: as above.
+    unsafe {
+        match saved {
+            Some(v) => std::env::set_var("NEURON_RT_EMULATOR_LOCK_DIR", v),
+            None => std::env::remove_var("NEURON_RT_EMULATOR_LOCK_DIR"),
+        }
+    }
+    let device = opened.unwrap();
+    let model = device
+        .core_group_of_size(1)
+        .unwrap()
+        .load(&plus_one(Duration::from_micros(100)))
+        .unwrap();
+    assert_eq!(model.async_mode().unwrap(), AsyncMode::Fallback);
+    let x = Array1::from_elem(N, 3f32);
+    let inputs = [Input::new("x", &x)];
+    let futures: Vec<_> = (0..8).map(|_| model.run_async(&inputs)).collect();
+    for out in join_all(futures) {
+        let y = out.unwrap().array::<f32>("y").unwrap();
+        assert!(y.iter().all(|&v| v == 4.0));
+    }
+}
