@@ -259,7 +259,7 @@ fn dropping_futures_and_bindings_in_flight_returns_their_slots() {
     let model = device
         .core_group_of_size(1)
         .unwrap()
-        .load(&plus_one(Duration::from_millis(30)))
+        .load(&plus_one(Duration::from_millis(100)))
         .unwrap();
     model.set_async_slots(1);
     let x = Array1::from_elem(N, 1f32);
