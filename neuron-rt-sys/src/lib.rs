@@ -105,6 +105,7 @@ mod declarations {
 
 mod api;
 mod device;
+pub mod emu;
 mod loader;
 mod nrta;
 mod status;

@@ -381,7 +381,7 @@ NRTEMU_API NRT_STATUS nrta_execute_schedule(nrt_model_t *model, const nrt_tensor
     pthread_mutex_unlock(&async_mu);
     if (st != NRT_SUCCESS) goto out;
     /* From here on the request exists: failures are reported through the tracker. */
-    NRT_STATUS run = nrtemu_run_cpu(m, io, fn);
+    NRT_STATUS run = nrtemu_run_model(m, io, fn);
     uint64_t now = nrtemu_now_ns(), end = now;
     if (run == NRT_SUCCESS && nrtemu_device_schedule(m, now, &end) == NRT_TIMEOUT) {
         nrtemu_log_timeout(m, end - now, fn);
