@@ -73,6 +73,8 @@ struct Key {
     ms: u128,
     meta: u64,
     numa: u128,
+    /// Device memory already used on the chip of the current position.
+    mem: u64,
 }
 
 /// One size class of interchangeable groups.
@@ -80,6 +82,8 @@ struct Key {
 pub(crate) struct Class {
     pub size: u32,
     pub count: u32,
+    /// Device memory each group needs, bytes (0 = not given).
+    pub memory: u64,
 }
 
 /// What to solve.
@@ -87,7 +91,7 @@ pub(crate) struct Problem<'a> {
     pub topo: &'a Topology,
     /// Busy cores (length = total cores).
     pub busy: &'a [bool],
-    /// Size classes, sorted by size descending (rank order), sizes distinct.
+    /// Size classes, sorted by (size, memory) descending (rank order), pairs distinct.
     pub classes: Vec<Class>,
     pub strictness: Strictness,
 }
@@ -127,6 +131,12 @@ struct Search<'a> {
     used: [u32; MAX_NUMA_NODES],
     max_imbalance: u32,
     all_known: bool,
+    // Device memory (only when some class gives a need).
+    track_mem: bool,
+    k: u32,
+    mem_cap: u64,
+    class_mem: Vec<u64>,
+    chip_used: Vec<u64>,
     failed: HashSet<Key, BuildHasherDefault<FastHasher>>,
     path: Vec<(u32, usize, bool)>,
 }
@@ -223,6 +233,11 @@ impl<'a> Search<'a> {
             used: [0; MAX_NUMA_NODES],
             max_imbalance: u32::MAX,
             all_known,
+            track_mem: p.classes.iter().any(|c| c.memory > 0),
+            k,
+            mem_cap: topo.memory_per_chip_bytes(),
+            class_mem: p.classes.iter().map(|c| c.memory).collect(),
+            chip_used: vec![0; topo.chips() as usize],
             failed: HashSet::default(),
             path: Vec::new(),
         })
@@ -263,7 +278,36 @@ impl<'a> Search<'a> {
         self.failed.clear();
         self.path.clear();
         self.used = [0; MAX_NUMA_NODES];
+        self.chip_used.iter_mut().for_each(|u| *u = 0);
         self.max_imbalance = max_imbalance;
+    }
+
+    /// Per chip touched by a group of class `ci` at `start`: (chip, bytes), the need
+    /// split over the chips in proportion to the group's cores on each (rounded up).
+    fn mem_shares(&self, start: u32, ci: usize) -> impl Iterator<Item = (usize, u64)> + use<> {
+        let (k, size, need) = (self.k, self.sizes[ci], self.class_mem[ci]);
+        let end = start + size;
+        (start / k..=(end - 1) / k).map(move |c| {
+            let cores = end.min((c + 1) * k) - start.max(c * k);
+            let share = (u128::from(need) * u128::from(cores)).div_ceil(u128::from(size));
+            (c as usize, u64::try_from(share).unwrap_or(u64::MAX))
+        })
+    }
+
+    fn mem_fits(&self, start: u32, ci: usize) -> bool {
+        self.mem_shares(start, ci)
+            .all(|(c, b)| self.chip_used[c].saturating_add(b) <= self.mem_cap)
+    }
+
+    fn add_mem(&mut self, start: u32, ci: usize, sign: bool) {
+        let shares: Vec<(usize, u64)> = self.mem_shares(start, ci).collect();
+        for (c, b) in shares {
+            if sign {
+                self.chip_used[c] += b;
+            } else {
+                self.chip_used[c] -= b;
+            }
+        }
     }
 
     fn imbalance(&self) -> u32 {
@@ -314,7 +358,12 @@ impl<'a> Search<'a> {
             | (u64::from(r) << 11)
             | (u64::from(got) << 22)
             | (u64::from(irr_left) << 23);
-        Key { ms, meta, numa }
+        let mem = if self.track_mem && p % self.k != 0 {
+            self.chip_used[(p / self.k) as usize]
+        } else {
+            0
+        };
+        Key { ms, meta, numa, mem }
     }
 
     fn normalize(&self, r: u32, p: u32) -> u32 {
@@ -380,6 +429,12 @@ impl<'a> Search<'a> {
                     continue;
                 }
                 let size = self.sizes[ci];
+                if self.track_mem && self.class_mem[ci] > 0 {
+                    if !self.mem_fits(p, ci) {
+                        continue;
+                    }
+                    self.add_mem(p, ci, true);
+                }
                 self.counts[ci] -= 1;
                 self.add_numa(p, size, true);
                 self.path.push((p, ci, irr));
@@ -397,6 +452,9 @@ impl<'a> Search<'a> {
                 self.path.pop();
                 self.add_numa(p, size, false);
                 self.counts[ci] += 1;
+                if self.track_mem && self.class_mem[ci] > 0 {
+                    self.add_mem(p, ci, false);
+                }
             }
             if rem < fa {
                 let q = p + 1;
