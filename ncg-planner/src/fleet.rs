@@ -64,7 +64,7 @@ use crate::topology::Topology;
 const MICRO: f64 = 1_000_000.0;
 
 /// Default node budget of the search (see [`FleetRequest::search_budget`]).
-pub const DEFAULT_SEARCH_BUDGET: u64 = 2_000_000;
+pub const DEFAULT_SEARCH_BUDGET: u64 = 400_000;
 
 /// One instance type of the catalogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -615,8 +615,8 @@ impl FleetRequest {
 }
 
 fn with_replicas(s: &ModelSpec, replicas: u32) -> ModelSpec {
-    let mut m = ModelSpec::new(s.name(), s.compiled_cores(), replicas)
-        .with_group_cores(s.group_cores());
+    let mut m =
+        ModelSpec::new(s.name(), s.compiled_cores(), replicas).with_group_cores(s.group_cores());
     if let Some(l) = s.lnc() {
         m = m.with_lnc(l);
     }
@@ -671,6 +671,11 @@ struct Search<'a> {
     free: Vec<u32>,
     /// Per model: group cores.
     group: Vec<u32>,
+    /// `knap[from][c]`: least price of new instances of bins `from..` (counts unlimited)
+    /// whose free cores add up to at least `c`: an integer bound on the price.
+    knap: Vec<Vec<u64>>,
+    /// Whether prices were given (else every instance costs one unit).
+    priced: bool,
 }
 
 impl<'a> Search<'a> {
@@ -690,7 +695,39 @@ impl<'a> Search<'a> {
                 .map(|b| b.busy.iter().filter(|x| !**x).count() as u32)
                 .collect(),
             group: req.models.iter().map(ModelSpec::group_cores).collect(),
+            knap: Vec::new(),
+            priced: req.types.iter().any(|t| t.price_per_hour.is_some()),
         }
+        .with_knapsack(req)
+    }
+
+    fn with_knapsack(mut self, req: &FleetRequest) -> Self {
+        let total: u64 = req
+            .models
+            .iter()
+            .map(|s| u64::from(s.group_cores()) * u64::from(s.replicas()))
+            .sum();
+        // Bounded table size: beyond it the bound falls back to the fractional one.
+        let cap = total.min(1 << 16) as usize;
+        let n = self.bins.len();
+        let mut knap = vec![vec![0u64; cap + 1]; n + 1];
+        knap[n] = vec![u64::MAX; cap + 1];
+        knap[n][0] = 0;
+        for b in (0..n).rev() {
+            let mut row = knap[b + 1].clone();
+            if !self.bins[b].existing && self.free[b] > 0 {
+                let (w, p) = (self.free[b] as usize, self.bins[b].price);
+                for c in 1..=cap {
+                    let prev = row[c.saturating_sub(w)];
+                    if prev != u64::MAX {
+                        row[c] = row[c].min(prev.saturating_add(p));
+                    }
+                }
+            }
+            knap[b] = row;
+        }
+        self.knap = knap;
+        self
     }
 
     /// Whether `counts` replicas per model fit on one instance of bin `b`.
@@ -721,7 +758,9 @@ impl<'a> Search<'a> {
             .enumerate()
             .filter(|(_, c)| **c > 0)
             .filter_map(|(i, &c)| {
-                self.valid[b][i].clone().map(|v| Validated { replicas: c, ..v })
+                self.valid[b][i]
+                    .clone()
+                    .map(|v| Validated { replicas: c, ..v })
             })
             .collect();
         let bin = &self.bins[b];
@@ -772,12 +811,20 @@ impl<'a> Search<'a> {
             return 0;
         }
         // Round down with a margin so float error never overstates the bound.
-        let price = (price * (1.0 - 1e-9)).floor().max(0.0) as u64;
+        let mut price = (price * (1.0 - 1e-9)).floor().max(0.0) as u64;
+        if let Some(&k) = self.knap.get(from).and_then(|row| row.get(cores as usize)) {
+            if k != u64::MAX {
+                price = price.max(k);
+            }
+        }
         let count = if max_cores == 0 {
             0
         } else {
             cores.div_ceil(u64::from(max_cores))
         };
+        if !self.priced {
+            price = price.max(count);
+        }
         key_of(price, count)
     }
 
@@ -846,11 +893,7 @@ impl<'a> Search<'a> {
                     continue;
                 }
                 let rest: Vec<u32> = d.iter().zip(&p).map(|(a, c)| a - c).collect();
-                let here = if existing {
-                    0
-                } else {
-                    key_of(bin_price, 1)
-                };
+                let here = if existing { 0 } else { key_of(bin_price, 1) };
                 if here >= cur_bound {
                     break;
                 }
@@ -1088,7 +1131,13 @@ impl fmt::Display for FleetPlan {
                 ]
             })
             .collect();
-        let header = ["instance", "type", "price/h", "workers (model cores x n)", "idle"];
+        let header = [
+            "instance",
+            "type",
+            "price/h",
+            "workers (model cores x n)",
+            "idle",
+        ];
         let mut w = header.map(str::len);
         for r in &rows {
             for (i, c) in r.iter().enumerate() {

@@ -363,7 +363,12 @@ impl<'a> Search<'a> {
         } else {
             0
         };
-        Key { ms, meta, numa, mem }
+        Key {
+            ms,
+            meta,
+            numa,
+            mem,
+        }
     }
 
     fn normalize(&self, r: u32, p: u32) -> u32 {
