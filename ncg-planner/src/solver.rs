@@ -139,6 +139,16 @@ struct Search<'a> {
     chip_used: Vec<u64>,
     failed: HashSet<Key, BuildHasherDefault<FastHasher>>,
     path: Vec<(u32, usize, bool)>,
+    // Bounds on what can still be placed.
+    /// Per class: the last start of a regular placement clear of busy cores (NONE: none).
+    last_regular: Vec<u32>,
+    /// Per position: one past the end of the free run holding it (= p when busy).
+    run_end: Vec<u32>,
+    /// Per position: index of the first free run starting after `run_end`.
+    next_run: Vec<usize>,
+    /// Per class, per run index: Σ over runs from that index of ⌊len / size⌋, the most
+    /// groups of at least that size the later runs can hold.
+    runs_cap: Vec<Vec<u32>>,
 }
 
 impl<'a> Search<'a> {
@@ -183,6 +193,63 @@ impl<'a> Search<'a> {
         for o in &mut opts {
             o.sort_unstable();
         }
+        let last_regular: Vec<u32> = p
+            .classes
+            .iter()
+            .map(|c| {
+                topo.regular_starts(c.size)
+                    .into_iter()
+                    .rev()
+                    .find(|&s| clear(s, c.size))
+                    .unwrap_or(NONE)
+            })
+            .collect();
+        // Free runs (maximal stretches of cores that are not busy).
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        let mut i = 0u32;
+        while i < n {
+            if blocked[i as usize] {
+                i += 1;
+                continue;
+            }
+            let st = i;
+            while i < n && !blocked[i as usize] {
+                i += 1;
+            }
+            runs.push((st, i));
+        }
+        let mut run_end = vec![0u32; nu + 1];
+        let mut next_run = vec![runs.len(); nu + 1];
+        for q in 0..=n {
+            run_end[q as usize] = q;
+        }
+        for (ri, &(st, en)) in runs.iter().enumerate() {
+            for q in st..en {
+                run_end[q as usize] = en;
+                next_run[q as usize] = ri + 1;
+            }
+        }
+        // Busy positions: the next run is the first starting after them.
+        let mut nxt = runs.len();
+        for q in (0..nu).rev() {
+            if blocked[q] {
+                next_run[q] = nxt;
+            } else if let Some(ri) = runs.iter().position(|&(st, _)| st == q as u32) {
+                nxt = ri;
+            }
+        }
+        let runs_cap: Vec<Vec<u32>> = p
+            .classes
+            .iter()
+            .map(|c| {
+                let mut v = vec![0u32; runs.len() + 1];
+                for ri in (0..runs.len()).rev() {
+                    let (st, en) = runs[ri];
+                    v[ri] = v[ri + 1] + (en - st) / c.size.max(1);
+                }
+                v
+            })
+            .collect();
         // NUMA.
         let mut nodes: Vec<u32> = topo.numa_nodes().iter().flatten().copied().collect();
         nodes.sort_unstable();
@@ -240,6 +307,10 @@ impl<'a> Search<'a> {
             chip_used: vec![0; topo.chips() as usize],
             failed: HashSet::default(),
             path: Vec::new(),
+            last_regular,
+            run_end,
+            next_run,
+            runs_cap,
         })
     }
 
@@ -404,12 +475,41 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// Necessary conditions on the groups still to place from `p`: groups of a class
+    /// with no regular placement left each need an irregular one (at most `irr_left`);
+    /// and, for every size `s`, the groups of size ≥ `s` must fit ⌊len / s⌋ per free run
+    /// ahead (a group never spans a busy core).
+    fn can_still_place(&self, p: u32, irr_left: u32) -> bool {
+        let mut forced = 0u32;
+        let mut at_least = 0u32;
+        let (end, next) = (self.run_end[p as usize], self.next_run[p as usize]);
+        for ci in 0..self.sizes.len() {
+            let c = self.counts[ci];
+            if c == 0 {
+                continue;
+            }
+            let last = self.last_regular[ci];
+            if last == NONE || last < p {
+                forced += c;
+            }
+            at_least += c;
+            let s = self.sizes[ci];
+            if at_least > (end - p) / s + self.runs_cap[ci][next] {
+                return false;
+            }
+        }
+        forced <= irr_left
+    }
+
     fn dfs(&mut self, p: u32, ms: u128, rem: u32, r: u32, got: bool, irr_left: u32) -> bool {
         if p == self.n {
             return rem == 0 && got && self.imbalance() <= self.max_imbalance;
         }
         let fa = self.free_ahead[p as usize];
         if rem > fa {
+            return false;
+        }
+        if !self.can_still_place(p, irr_left) {
             return false;
         }
         if !got && !self.block_possible(p, r, fa - rem) {
@@ -566,6 +666,20 @@ fn to_solution(p: &Problem<'_>, path: &[(u32, usize, bool)], blocks: &[(u32, u32
     }
 }
 
+/// Groups whose size has no regular placement free of busy cores.
+fn forced_irregular(p: &Problem<'_>) -> u32 {
+    p.classes
+        .iter()
+        .filter(|c| {
+            !p.topo
+                .regular_starts(c.size)
+                .iter()
+                .any(|&s| (s..s + c.size).all(|x| !p.busy[x as usize]))
+        })
+        .map(|c| c.count)
+        .sum()
+}
+
 /// Whether the problem has any solution (irregular groups allowed under `Prefer`).
 pub(crate) fn feasible(p: &Problem<'_>) -> Result<bool, PlanError> {
     let needed: u64 = p
@@ -578,9 +692,11 @@ pub(crate) fn feasible(p: &Problem<'_>) -> Result<bool, PlanError> {
         return Ok(false);
     }
     let groups: u32 = p.classes.iter().map(|c| c.count).sum();
-    let mut s = Search::new(p, false)?;
-    if s.run(0, u32::MAX).is_some() {
-        return Ok(true);
+    if forced_irregular(p) == 0 {
+        let mut s = Search::new(p, false)?;
+        if s.run(0, u32::MAX).is_some() {
+            return Ok(true);
+        }
     }
     if p.strictness == Strictness::Prefer {
         let mut s = Search::new(p, true)?;
@@ -608,25 +724,19 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
         .collect();
     let groups: u32 = p.classes.iter().map(|c| c.count).sum();
 
-    // Stage 1-2: feasibility with the fewest irregular groups.
+    // Stage 1-2: feasibility with the fewest irregular groups. Groups of a size with no
+    // regular placement free of busy cores are irregular in every solution: a lower
+    // bound on the budget (and no regular-only search is needed then).
+    let forced = forced_irregular(p);
     let mut search = Search::new(p, false)?;
     let mut irr_budget = 0u32;
-    let mut best = search.run(0, u32::MAX);
+    let mut best = if forced == 0 {
+        search.run(0, u32::MAX)
+    } else {
+        None
+    };
     if best.is_none() && p.strictness == Strictness::Prefer {
         search = Search::new(p, true)?;
-        // Groups of a size with no regular placement free of busy cores are irregular in
-        // every solution: a lower bound on the budget, and usually the answer.
-        let forced: u32 = p
-            .classes
-            .iter()
-            .filter(|c| {
-                !p.topo
-                    .regular_starts(c.size)
-                    .iter()
-                    .any(|&s| (s..s + c.size).all(|x| !p.busy[x as usize]))
-            })
-            .map(|c| c.count)
-            .sum();
         let at_bound = if forced >= 1 {
             search.run(forced, u32::MAX)
         } else {
@@ -638,21 +748,26 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
         } else if let Some(path) = search.run(groups, u32::MAX) {
             // Feasibility is monotone in the budget: binary search the fewest.
             let (mut lo, mut hi) = (forced.max(1), groups);
-            let mut found = path;
+            let (mut found, mut found_at) = (path, groups);
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
                 match search.run(mid, u32::MAX) {
                     Some(p) => {
                         hi = mid;
                         found = p;
+                        found_at = mid;
                     }
                     None => lo = mid + 1,
                 }
             }
-            // `found` may come from a larger budget; re-run at the minimum for the
+            // `found` may come from a larger budget; if so, re-run at the minimum for the
             // label-order-first solution under exactly that budget.
             irr_budget = lo;
-            best = search.run(lo, u32::MAX).or(Some(found));
+            best = if found_at == lo {
+                Some(found)
+            } else {
+                search.run(lo, u32::MAX).or(Some(found))
+            };
         }
     }
     let Some(mut path) = best else {
@@ -660,22 +775,43 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
     };
     let mut sol = to_solution(p, &path, &blocks);
 
-    // Stage 3: largest free legal block, from the upper bound down.
+    // Stage 3: largest free legal block. Reaching a block of at least `t` is monotone in
+    // `t`, so binary search the candidate sizes (smallest first: when it fails, no
+    // larger one can succeed), then take the label-order-first plan at the best size.
     let spare = (free - needed) as u32;
     let mut candidates: Vec<u32> = blocks
         .iter()
         .map(|&(_, s)| s)
         .filter(|&s| s <= spare && s > sol.largest_block)
         .collect();
-    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    candidates.sort_unstable();
     candidates.dedup();
-    for t in candidates {
-        search.set_target(t, &blocks);
-        if let Some(found) = search.run(irr_budget, u32::MAX) {
-            path = found;
-            sol = to_solution(p, &path, &blocks);
-            break;
+    let (mut lo, mut hi) = (0usize, candidates.len());
+    let mut best_at: Option<(usize, Vec<(u32, usize, bool)>)> = None;
+    // Invariant: candidates[..lo] reachable (or lo = 0), candidates[hi..] not.
+    while lo < hi {
+        let mid = if best_at.is_none() {
+            lo
+        } else {
+            lo + (hi - lo) / 2
+        };
+        search.set_target(candidates[mid], &blocks);
+        match search.run(irr_budget, u32::MAX) {
+            Some(found) => {
+                best_at = Some((mid, found));
+                lo = mid + 1;
+            }
+            None => hi = mid,
         }
+    }
+    if let Some((at, found)) = best_at {
+        path = if at + 1 == lo {
+            found
+        } else {
+            search.set_target(candidates[lo - 1], &blocks);
+            search.run(irr_budget, u32::MAX).unwrap_or(found)
+        };
+        sol = to_solution(p, &path, &blocks);
     }
     let t_star = sol.largest_block;
 
