@@ -78,9 +78,9 @@ pub struct K8sOptions {
 }
 
 impl K8sOptions {
-    /// Options with an image, scheduler `my-scheduler` (the name AWS's Neuron
-    /// scheduler-extension setup gives the second scheduler), `neuroncore` requests, port
-    /// 8000.
+    /// Options with an image, scheduler `my-scheduler` (a placeholder: set the name of the
+    /// scheduler that runs the Neuron extension in your cluster), `neuroncore` requests,
+    /// port 8000.
     pub fn new(image: impl Into<String>) -> Self {
         Self {
             image: image.into(),

@@ -12,7 +12,7 @@
 //! * [`models_file`]: the TOML/JSON models-and-catalogue file of the `fleet` example.
 //! * [`visible`]: the worker side — reading `NEURON_RT_VISIBLE_CORES` as Ray or the
 //!   device plugin hands it over (comma lists accepted when contiguous).
-//! * [`env`]: the worker environment variables, one definition each.
+//! * [`env`](mod@env): the worker environment variables, one definition each.
 //!
 //! This package is not published; it carries the heavy dependencies (`k8s-openapi`,
 //! serde, a YAML serializer) so the SDK crates and the quickstart stay light.

@@ -64,7 +64,7 @@ use crate::topology::Topology;
 const MICRO: f64 = 1_000_000.0;
 
 /// Default node budget of the search (see [`FleetRequest::search_budget`]).
-pub const DEFAULT_SEARCH_BUDGET: u64 = 400_000;
+pub const DEFAULT_SEARCH_BUDGET: u64 = 250_000;
 
 /// One instance type of the catalogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -195,7 +195,7 @@ pub enum FleetError {
 
     /// A model is invalid on its own (name, zero cores or replicas, duplicates).
     #[error("{0}")]
-    Model(PlanError),
+    Model(Box<PlanError>),
 
     /// A model cannot run on any type or node of the catalogue.
     #[error(
@@ -244,7 +244,7 @@ pub enum FleetError {
         /// Instance name.
         instance: String,
         /// The planner's error.
-        source: PlanError,
+        source: Box<PlanError>,
     },
 }
 
@@ -370,7 +370,7 @@ impl FleetRequest {
                 .map(drop)
                 .or_else(|e| match e {
                     PlanError::IllegalGroupSize { .. } | PlanError::DoesNotFit(_) => Ok(()),
-                    e => Err(FleetError::Model(e)),
+                    e => Err(FleetError::Model(Box::new(e))),
                 })?;
         }
         // A model must fit alone on at least one bin (with its busy cores).
@@ -437,7 +437,9 @@ impl FleetRequest {
                 });
             }
             let req = PlanRequest::new(n.topology.clone()).busy_ranges(n.busy.iter().copied());
-            let busy = req.busy_mask().map_err(FleetError::Model)?;
+            let busy = req
+                .busy_mask()
+                .map_err(|e| FleetError::Model(Box::new(e)))?;
             bins.push(Bin {
                 label: n.name.clone(),
                 topology: n.topology.clone(),
@@ -561,7 +563,7 @@ impl FleetRequest {
                 .solve()
                 .map_err(|source| FleetError::Instance {
                     instance: name.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             let idx = instances.len();
             for w in plan.workers() {
@@ -647,12 +649,15 @@ struct Bin {
     existing: bool,
 }
 
+/// The instances of a fleet in search order: (bin, replicas per model).
+type Choice = Vec<(usize, Vec<u32>)>;
+
 type Memo = HashMap<(usize, u32, Vec<u32>), Outcome>;
 
 #[derive(Clone)]
 enum Outcome {
     /// Exact minimum from this state, with the choice.
-    Best(u128, Vec<(usize, Vec<u32>)>),
+    Best(u128, Choice),
     /// No completion cheaper than this bound.
     NoneBelow(u128),
 }
@@ -845,7 +850,7 @@ impl<'a> Search<'a> {
         self.stopped
     }
 
-    fn run(&mut self, demand: &[u32]) -> Option<(u128, Vec<(usize, Vec<u32>)>)> {
+    fn run(&mut self, demand: &[u32]) -> Option<(u128, Choice)> {
         // Iterative deepening on the bound is not needed: plain branch and bound from an
         // unbounded start finds the first fleet quickly (cheapest types first).
         match self.best(demand, 0, 0, u128::MAX) {
@@ -881,7 +886,7 @@ impl<'a> Search<'a> {
         if self.out_of_budget() {
             return Outcome::NoneBelow(bound);
         }
-        let mut best: Option<(u128, Vec<(usize, Vec<u32>)>)> = None;
+        let mut best: Option<(u128, Choice)> = None;
         let mut cur_bound = bound;
         let bin_price = self.bins[b].price;
         let existing = self.bins[b].existing;

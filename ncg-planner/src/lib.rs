@@ -84,4 +84,6 @@ pub use error::{DoesNotFit, PlanError};
 pub use plan::{ENV_TO_REMOVE, Plan, WorkerAssignment};
 pub use range::CoreRange;
 pub use request::{CORTEX_MODEL_NAME, ModelSpec, PlanRequest, Strictness};
-pub use topology::{ChipSet, Interconnect, MAX_TOTAL_CORES, Topology, TopologyBuilder};
+pub use topology::{
+    ChipSet, Interconnect, MAX_NUMA_NODES, MAX_TOTAL_CORES, Topology, TopologyBuilder,
+};

@@ -108,6 +108,9 @@ pub(crate) struct Solution {
 
 const NONE: u32 = u32::MAX;
 
+/// A solution path: (start, class, irregular) per group.
+type Path = Vec<(u32, usize, bool)>;
+
 struct Search<'a> {
     n: u32,
     blocked: &'a [bool],
@@ -787,7 +790,7 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
     candidates.sort_unstable();
     candidates.dedup();
     let (mut lo, mut hi) = (0usize, candidates.len());
-    let mut best_at: Option<(usize, Vec<(u32, usize, bool)>)> = None;
+    let mut best_at: Option<(usize, Path)> = None;
     // Invariant: candidates[..lo] reachable (or lo = 0), candidates[hi..] not.
     while lo < hi {
         let mid = if best_at.is_none() {

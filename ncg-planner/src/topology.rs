@@ -43,7 +43,7 @@ const GIB: u64 = 1 << 30;
 pub const MAX_TOTAL_CORES: u32 = 1024;
 
 /// Largest number of distinct NUMA nodes in one topology.
-pub(crate) const MAX_NUMA_NODES: usize = 8;
+pub const MAX_NUMA_NODES: usize = 8;
 
 /// How the chips are linked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
