@@ -78,15 +78,13 @@ fn generate_bindings() {
         ("bindings.rs", bindgen_config::types(&include)),
         ("declarations.rs", bindgen_config::functions(&include)),
     ] {
-        builder
-            .generate()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "neuron-rt-sys: bindgen failed on {}: {e}",
-                    include.display()
-                )
-            })
-            .write_to_file(out.join(file))
+        let text = bindgen_config::render(builder).unwrap_or_else(|e| {
+            panic!(
+                "neuron-rt-sys: bindgen failed on {}: {e}",
+                include.display()
+            )
+        });
+        std::fs::write(out.join(file), text)
             .unwrap_or_else(|e| panic!("neuron-rt-sys: writing {file}: {e}"));
     }
 }

@@ -62,3 +62,39 @@ pub fn functions(include_dir: &Path) -> bindgen::Builder {
         .raw_line("#[allow(unused_imports)]")
         .raw_line("use crate::bindings::*;")
 }
+
+/// Generate `builder`'s bindings as text, with bindgen's names for anonymous C enums removed.
+///
+/// The C headers declare some constants in anonymous `enum { ... }` blocks (instance family and
+/// size). bindgen gives each such block a type alias `_bindgen_ty_N` whose number depends on the
+/// order of declarations, so it is neither meaningful nor stable API. The constants are given
+/// their underlying integer type instead and the aliases are dropped.
+pub fn render(builder: bindgen::Builder) -> Result<String, bindgen::BindgenError> {
+    Ok(inline_anonymous_enum_types(
+        &builder.generate()?.to_string(),
+    ))
+}
+
+fn inline_anonymous_enum_types(code: &str) -> String {
+    let mut aliases = Vec::new();
+    let mut kept = String::with_capacity(code.len());
+    for line in code.lines() {
+        let alias = line
+            .strip_prefix("pub type _bindgen_ty_")
+            .and_then(|rest| rest.strip_suffix(';'))
+            .and_then(|rest| rest.split_once(" = "));
+        match alias {
+            Some((number, ty)) => {
+                aliases.push((format!(": _bindgen_ty_{number} ="), format!(": {ty} =")))
+            }
+            None => {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+    }
+    for (from, to) in aliases {
+        kept = kept.replace(&from, &to);
+    }
+    kept
+}

@@ -8,7 +8,7 @@
 //! [`MissingSymbol`] error that names the function.
 
 use crate::bindings::*;
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -92,9 +92,9 @@ macro_rules! nrt_api {
         /// Every libnrt entry point used by the SDK, as function pointers.
         ///
         /// Calling any of them is `unsafe`: the caller upholds the C API's contract (valid
-        /// pointers, handles from this same table, no use after free). The table owns the loaded
-        /// library, so a function pointer copied out of it must not be called after the table is
-        /// dropped.
+        /// pointers, handles from this same table, no use after free). A loaded library stays
+        /// mapped for the life of the process (see [`NrtApi::load`]), so the pointers stay
+        /// callable after the table is dropped.
         pub struct NrtApi {
             $( $(#[$rdoc])* pub $rname: unsafe extern "C" fn($($rty),*) $(-> $rret)?, )*
             $( $(#[$odoc])* pub $oname: OptionalFn<unsafe extern "C" fn($($oty),*) $(-> $oret)?>, )*
@@ -102,8 +102,6 @@ macro_rules! nrt_api {
             pub nrt_emu_set_option: OptionalFn<unsafe extern "C" fn(*const c_char, *const c_char) -> NRT_STATUS>,
             source: ApiSource,
             version: RuntimeVersion,
-            // Keeps the loaded library mapped for as long as the pointers above may be called.
-            _library: Option<libloading::Library>,
         }
 
         /// Compile-time proof that the table's signatures are exactly the headers' (the
@@ -116,6 +114,9 @@ macro_rules! nrt_api {
         }
 
         impl NrtApi {
+            /// The functions a library must export to load (the rest are [`OptionalFn`]s).
+            pub const REQUIRED_FUNCTIONS: &'static [&'static str] = &[$(stringify!($rname)),*];
+
             /// Resolve every symbol in `library`; the names of missing required ones on failure.
             fn resolve(library: &libloading::Library) -> Result<Resolved, Vec<&'static str>> {
                 let mut missing = Vec::new();
@@ -156,14 +157,13 @@ macro_rules! nrt_api {
                 })
             }
 
-            fn from_resolved(r: Resolved, source: ApiSource, library: Option<libloading::Library>) -> NrtApi {
+            fn from_resolved(r: Resolved, source: ApiSource) -> NrtApi {
                 NrtApi {
                     $( $rname: r.$rname, )*
                     $( $oname: r.$oname, )*
                     nrt_emu_set_option: r.nrt_emu_set_option,
                     source,
                     version: RuntimeVersion::default(),
-                    _library: library,
                 }
             }
         }
@@ -205,7 +205,7 @@ macro_rules! nrt_api {
                         name: "nrt_emu_set_option",
                     },
                 };
-                NrtApi::from_resolved(resolved, ApiSource::Emulator, None)
+                NrtApi::from_resolved(resolved, ApiSource::Emulator)
             }
         }
     };
@@ -322,12 +322,14 @@ impl fmt::Display for RuntimeVersion {
 }
 
 impl NrtApi {
+    /// The table over `library`, which is never unloaded (it comes from the process-wide
+    /// registry of [`crate::loader`]), so the function pointers never dangle.
     pub(crate) fn from_library(
-        library: libloading::Library,
+        library: &'static libloading::Library,
         source: ApiSource,
     ) -> Result<NrtApi, Vec<&'static str>> {
-        let resolved = Self::resolve(&library)?;
-        Ok(Self::from_resolved(resolved, source, Some(library)))
+        let resolved = Self::resolve(library)?;
+        Ok(Self::from_resolved(resolved, source))
     }
 
     /// The table filled by the emulator compiled into this crate.
@@ -411,16 +413,4 @@ pub fn c_chars_to_string(field: &[c_char]) -> String {
         .map(|&c| c as u8)
         .collect();
     String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// A C string returned by the runtime as a `&str` (`None` for NULL or invalid UTF-8).
-///
-/// # Safety
-/// `ptr` must be NULL or point to a NUL-terminated string that lives for `'a`.
-pub unsafe fn c_str<'a>(ptr: *const c_char) -> Option<&'a str> {
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: non-null and NUL-terminated for 'a per this function's contract.
-    unsafe { CStr::from_ptr(ptr) }.to_str().ok()
 }

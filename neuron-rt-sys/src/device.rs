@@ -12,9 +12,8 @@ pub fn neuron_device_nodes() -> Vec<PathBuf> {
     device_nodes_in(Path::new("/dev"))
 }
 
-/// Like [`neuron_device_nodes`], scanning `dir` instead of `/dev` (for tests and containers that
-/// mount devices elsewhere).
-pub fn device_nodes_in(dir: &Path) -> Vec<PathBuf> {
+/// Like [`neuron_device_nodes`], scanning `dir` instead of `/dev` (for the tests).
+fn device_nodes_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

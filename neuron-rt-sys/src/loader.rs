@@ -11,10 +11,56 @@
 //! A path you configure is used alone: asking for one file and silently getting another would
 //! hide the misconfiguration. Every failure is a [`LoadError`] that lists each path tried and why
 //! it failed; nothing here panics.
+//!
+//! A library, once loaded, stays loaded for the life of the process: the real runtime starts
+//! threads and registers exit handlers that must not outlive its code, so `dlclose` is never
+//! called (as cudarc and ort do for the CUDA and ONNX Runtime libraries). A process-wide registry
+//! keyed by path hands every later [`NrtApi::load`] of the same file the same library.
 
 use crate::api::{ApiSource, NrtApi};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Every library loaded by this process, by the key of [`registry_key`]; never unloaded.
+static LOADED: Mutex<Vec<(PathBuf, &'static libloading::Library)>> = Mutex::new(Vec::new());
+
+/// The registry key of `path`: the canonical path of a file (so `./lib/libnrt.so.1` and its
+/// absolute path are one entry), the bare name for the system loader.
+fn registry_key(origin: LibraryOrigin, path: &Path) -> PathBuf {
+    match origin {
+        LibraryOrigin::SystemLoader => path.to_path_buf(),
+        _ => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+    }
+}
+
+/// The library at `path`, loaded once per process and kept loaded.
+fn open_shared(
+    origin: LibraryOrigin,
+    path: &Path,
+) -> Result<&'static libloading::Library, libloading::Error> {
+    let key = registry_key(origin, path);
+    // A poisoned registry is still consistent: entries are only ever pushed whole.
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, library)) = loaded.iter().find(|(k, _)| *k == key) {
+        return Ok(library);
+    }
+    // SAFETY: loading a shared library runs its initialisers. We only load files that are, by
+    // configuration or by the SDK's install layout, the Neuron runtime, whose initialisers are
+    // safe to run in any process.
+    let library = unsafe { libloading::Library::new(path) }?;
+    // Leaked on purpose: the library stays mapped for the life of the process.
+    let library: &'static libloading::Library = Box::leak(Box::new(library));
+    loaded.push((key, library));
+    Ok(library)
+}
+
+/// How many registry entries have this key (test support: at most one).
+#[cfg(test)]
+fn registry_entries(key: &Path) -> usize {
+    let loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    loaded.iter().filter(|(k, _)| k == key).count()
+}
 
 /// Environment variable naming the libnrt file to load.
 pub const LIB_PATH_ENV: &str = "NEURON_RT_LIB_PATH";
@@ -117,7 +163,7 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 /// The paths [`NrtApi::load`] would try, in order, for this explicit path and environment.
-pub fn search_order(explicit: Option<&Path>) -> Vec<(LibraryOrigin, PathBuf)> {
+fn search_order(explicit: Option<&Path>) -> Vec<(LibraryOrigin, PathBuf)> {
     search_order_with(explicit, std::env::var_os(LIB_PATH_ENV).map(PathBuf::from))
 }
 
@@ -141,6 +187,10 @@ impl NrtApi {
     /// Load the real runtime, following the search order of the [crate docs](crate), and read
     /// its version.
     ///
+    /// The library is loaded once per process and never unloaded: a second `load` of the same
+    /// file returns a table over the same library, and dropping every table leaves it mapped
+    /// (the runtime's threads and exit handlers need its code until the process ends).
+    ///
     /// ```
     /// use neuron_rt_sys::{LoadError, NrtApi};
     /// let err = NrtApi::load(Some("/nonexistent/libnrt.so.1".as_ref())).unwrap_err();
@@ -160,10 +210,7 @@ impl NrtApi {
                 });
                 continue;
             }
-            // SAFETY: loading a shared library runs its initialisers. We only load files that
-            // are, by configuration or by the SDK's install layout, the Neuron runtime, whose
-            // initialisers are safe to run in any process.
-            let library = match unsafe { libloading::Library::new(&path) } {
+            let library = match open_shared(origin, &path) {
                 Ok(library) => library,
                 Err(e) => {
                     attempts.push(LoadAttempt {
@@ -214,6 +261,30 @@ mod tests {
             order,
             vec![(LibraryOrigin::EnvVar, PathBuf::from("/env/libnrt.so.1"))]
         );
+    }
+
+    #[test]
+    fn the_registry_keys_files_by_canonical_path() {
+        let dir = std::env::temp_dir().join(format!("neuron-rt-sys-key-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("libnrt.so.1"), b"").unwrap();
+        let direct = registry_key(LibraryOrigin::Explicit, &dir.join("libnrt.so.1"));
+        let roundabout = registry_key(LibraryOrigin::EnvVar, &dir.join("sub/../libnrt.so.1"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(direct, roundabout);
+        assert_eq!(
+            registry_key(LibraryOrigin::SystemLoader, Path::new(SONAME)),
+            PathBuf::from(SONAME)
+        );
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_path_reuses_the_library() {
+        // libc is loaded in every process: a real library this test can open without building one.
+        let first = open_shared(LibraryOrigin::SystemLoader, Path::new("libc.so.6")).unwrap();
+        let second = open_shared(LibraryOrigin::SystemLoader, Path::new("libc.so.6")).unwrap();
+        assert!(std::ptr::eq(first, second));
+        assert_eq!(registry_entries(Path::new("libc.so.6")), 1);
     }
 
     #[test]

@@ -163,6 +163,18 @@ fn free(mut t: *mut nrt_tensor_t) {
     assert!(t.is_null(), "nrt_tensor_free must clear the pointer");
 }
 
+/// A static C string returned by the runtime, as `&str` (`None` for NULL or invalid UTF-8).
+///
+/// # Safety
+/// `ptr` is NULL or a NUL-terminated string that lives for the rest of the process.
+unsafe fn c_str(ptr: *const c_char) -> Option<&'static str> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: non-null, NUL-terminated and static per this function's contract.
+    unsafe { CStr::from_ptr(ptr) }.to_str().ok()
+}
+
 fn status_str(s: NRT_STATUS) -> String {
     let f = api().nrt_get_status_as_str.get().unwrap();
     // SAFETY: the emulator returns a static string, never NULL.

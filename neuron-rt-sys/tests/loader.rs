@@ -182,3 +182,39 @@ fn a_failing_version_query_is_a_typed_error() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Whether `path` is mapped into this process (`/proc/self/maps` names every mapped file).
+fn is_mapped(path: &Path) -> bool {
+    let canonical = std::fs::canonicalize(path).unwrap();
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .any(|line| line.ends_with(canonical.to_str().unwrap()))
+}
+
+#[test]
+fn a_library_stays_loaded_for_the_process_and_a_second_load_reuses_it() {
+    let dir = scratch_dir("registry");
+    let so = build_library(&dir, &fake_runtime(REQUIRED, 0));
+    let first = NrtApi::load(Some(&so)).unwrap();
+    let init = first.nrt_init as usize;
+    drop(first);
+    // Dropping every table does not dlclose: the runtime's threads and exit handlers need it.
+    assert!(is_mapped(&so), "{} was unloaded", so.display());
+    // The same file through another spelling of its path: the same library, not a second copy.
+    let roundabout = dir.join(".").join("libnrt.so.1");
+    let second = NrtApi::load(Some(&roundabout)).unwrap();
+    assert_eq!(second.nrt_init as usize, init);
+    // The registry is keyed by path: a different file there later still gets the loaded library.
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(&so, b"not a library").unwrap();
+    let third = NrtApi::load(Some(&so)).unwrap();
+    assert_eq!(third.nrt_init as usize, init);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_required_function_list_is_the_tables() {
+    assert_eq!(NrtApi::REQUIRED_FUNCTIONS, REQUIRED);
+}

@@ -80,3 +80,37 @@ fn unknown_and_unused_codes_stay_opaque_values() {
     assert!(NRT_STATUS::NRT_SUCCESS.is_success());
     assert_eq!(NRT_STATUS::from_name("NRT_NOT_A_STATUS"), None);
 }
+
+/// `(name, value)` of every enumerator of `NRT_STATUS` in our C header: the one source of the
+/// values (bindgen generates the Rust constants from it).
+fn header_statuses() -> Vec<(String, u32)> {
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/include/nrt/nrt_status.h"
+    ))
+    .unwrap();
+    header
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.trim().split_once('=')?;
+            let name = name.trim();
+            let value = rest.split(',').next()?.trim().parse::<u32>().ok()?;
+            name.starts_with("NRT_").then(|| (name.to_string(), value))
+        })
+        .collect()
+}
+
+#[test]
+fn the_status_table_is_exactly_the_c_headers_enum() {
+    let header = header_statuses();
+    assert!(header.len() >= 28, "parsed {header:?}");
+    let table: Vec<(String, u32)> = NRT_STATUS::known()
+        .map(|s| (s.name().unwrap().to_string(), s.0))
+        .collect();
+    let mut sorted = header.clone();
+    sorted.sort_by_key(|(_, v)| *v);
+    assert_eq!(
+        table, sorted,
+        "neuron-rt-sys's status table differs from nrt_status.h"
+    );
+}

@@ -2,104 +2,58 @@
 
 use crate::element::Element;
 use crate::error::{Error, Result, check};
-use crate::ffi::{RawTensor, RawTensorSet};
+use crate::ffi::{Execution, RawTensor, RawTensorSet};
 use crate::model::Model;
 use crate::tensor::TensorInfo;
 use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
-use neuron_rt_sys::NrtApi;
 use std::ffi::CString;
 use std::fmt;
 
-/// The device tensors and tensor sets of one binding, without a lifetime so a model can pool
-/// them. Freed explicitly with [`BindingBuffers::free`] by their owner.
-pub(crate) struct BindingBuffers {
-    inputs: Vec<RawTensor>,
-    outputs: Vec<RawTensor>,
-    input_set: RawTensorSet,
-    output_set: RawTensorSet,
+/// The device tensors and tensor sets of one binding, unbound from the model's lifetime so that
+/// a model can pool them. Everything frees itself when dropped (sets first: they refer to the
+/// tensors).
+pub(crate) struct BindingBuffers<'d> {
+    input_set: RawTensorSet<'d>,
+    output_set: RawTensorSet<'d>,
+    inputs: Vec<RawTensor<'d>>,
+    outputs: Vec<RawTensor<'d>>,
 }
 
-impl BindingBuffers {
-    pub(crate) fn allocate(model: &Model<'_>) -> Result<BindingBuffers> {
-        let api = model.device().api();
-        let vnc = i32::try_from(model.group().cores().start()).unwrap_or(i32::MAX);
-        // Build step by step; on error, free what exists so no device memory is lost.
-        let mut partial = Partial {
-            api,
-            tensors: Vec::new(),
-            sets: Vec::new(),
-        };
-        let make = |infos: &[TensorInfo],
-                    partial: &mut Partial<'_>|
-         -> Result<(Vec<RawTensor>, RawTensorSet)> {
-            let mut set = RawTensorSet::allocate(api)?;
-            let mut tensors = Vec::with_capacity(infos.len());
-            let result = (|| {
-                for info in infos {
-                    let name = CString::new(info.name.as_str()).map_err(|_| Error::NulInName {
-                        what: "tensor name",
-                        name: info.name.clone(),
-                    })?;
-                    let tensor = RawTensor::allocate(api, vnc, info.size_bytes, &name)
-                        .map_err(|e| with_context(e, model, &info.name))?;
-                    let added = set.add(api, &name, &tensor);
-                    tensors.push(tensor);
-                    added?;
-                }
-                Ok(())
-            })();
-            match result {
-                Ok(()) => Ok((tensors, set)),
-                Err(e) => {
-                    partial.sets.push(set);
-                    partial.tensors.extend(tensors);
-                    Err(e)
-                }
-            }
-        };
-        let (inputs, input_set) = make(model.inputs(), &mut partial)?;
-        let (outputs, output_set) = match make(model.outputs(), &mut partial) {
-            Ok(made) => made,
-            Err(e) => {
-                partial.sets.push(input_set);
-                partial.tensors.extend(inputs);
-                return Err(e);
-            }
-        };
+impl<'d> BindingBuffers<'d> {
+    pub(crate) fn allocate(model: &Model<'d>) -> Result<BindingBuffers<'d>> {
+        // On error, whatever was made so far is dropped, which frees it: no device memory lost.
+        let (input_set, inputs) = allocate_set(model, model.inputs())?;
+        let (output_set, outputs) = allocate_set(model, model.outputs())?;
         Ok(BindingBuffers {
-            inputs,
-            outputs,
             input_set,
             output_set,
+            inputs,
+            outputs,
         })
     }
-
-    pub(crate) fn free(self, api: &NrtApi) {
-        // Sets first: they refer to the tensors.
-        self.input_set.destroy(api);
-        self.output_set.destroy(api);
-        for tensor in self.inputs.into_iter().chain(self.outputs) {
-            tensor.free(api);
-        }
-    }
 }
 
-/// What a failed allocation had made so far; freed on drop.
-struct Partial<'a> {
-    api: &'a NrtApi,
-    tensors: Vec<RawTensor>,
-    sets: Vec<RawTensorSet>,
-}
-
-impl Drop for Partial<'_> {
-    fn drop(&mut self) {
-        for set in self.sets.drain(..) {
-            set.destroy(self.api);
-        }
-        for tensor in self.tensors.drain(..) {
-            tensor.free(self.api);
-        }
+/// One tensor per `infos` entry, each added to a new set under its name.
+fn allocate_set<'d>(
+    model: &Model<'d>,
+    infos: &[TensorInfo],
+) -> Result<(RawTensorSet<'d>, Vec<RawTensor<'d>>)> {
+    let api = model.device().api();
+    // Declared before the set, so dropped after it on an early return.
+    let mut tensors = Vec::with_capacity(infos.len());
+    let mut set = RawTensorSet::allocate(api)?;
+    for info in infos {
+        let name = CString::new(info.name.as_str()).map_err(|_| Error::NulInName {
+            what: "tensor name",
+            name: info.name.clone(),
+        })?;
+        let tensor = RawTensor::allocate(api, model.vnc(), info.size_bytes, &name)
+            .map_err(|e| with_context(e, model, &info.name))?;
+        let added = set.add(&name, &tensor);
+        tensors.push(tensor);
+        added?;
     }
+    Ok((set, tensors))
 }
 
 fn with_context(error: Error, model: &Model<'_>, tensor: &str) -> Error {
@@ -107,6 +61,10 @@ fn with_context(error: Error, model: &Model<'_>, tensor: &str) -> Error {
         Error::Runtime { call, status, .. } => Error::Runtime {
             call,
             status,
+            context: model.context(Some(tensor)),
+        },
+        Error::NullHandle { call, .. } => Error::NullHandle {
+            call,
             context: model.context(Some(tensor)),
         },
         other => other,
@@ -120,31 +78,45 @@ fn with_context(error: Error, model: &Model<'_>, tensor: &str) -> Error {
 /// model: [`IoBinding::execute`] takes no model argument, so a binding cannot be used with
 /// another model. Make one binding per thread; the binding is `Send` but not `Sync`.
 pub struct IoBinding<'m, 'd> {
+    // The execute call first: it is all the hot path reads. It owns the sets, which are dropped
+    // before the tensors below (field order is drop order).
+    execution: Execution<'m, 'd>,
     model: &'m Model<'d>,
-    buffers: Option<BindingBuffers>,
+    inputs: Vec<RawTensor<'d>>,
+    outputs: Vec<RawTensor<'d>>,
 }
 
 impl<'m, 'd> IoBinding<'m, 'd> {
-    pub(crate) fn new(model: &'m Model<'d>, buffers: BindingBuffers) -> Self {
+    pub(crate) fn new(model: &'m Model<'d>, buffers: BindingBuffers<'d>) -> Self {
+        let BindingBuffers {
+            input_set,
+            output_set,
+            inputs,
+            outputs,
+        } = buffers;
         IoBinding {
+            execution: Execution::new(model.raw(), input_set, output_set),
             model,
-            buffers: Some(buffers),
+            inputs,
+            outputs,
         }
     }
 
-    pub(crate) fn into_buffers(mut self) -> Option<BindingBuffers> {
-        self.buffers.take()
-    }
-
-    #[inline]
-    fn buffers(&mut self) -> Result<&mut BindingBuffers> {
-        let model = self.model;
-        // `ok_or_else`: the hot path must not build (allocate) the error's context.
-        self.buffers.as_mut().ok_or_else(|| Error::Runtime {
-            call: "IoBinding",
-            status: crate::RuntimeStatus::InvalidHandle,
-            context: model.context(None),
-        })
+    /// The buffers back, for the model's pool.
+    pub(crate) fn into_buffers(self) -> BindingBuffers<'d> {
+        let IoBinding {
+            execution,
+            inputs,
+            outputs,
+            ..
+        } = self;
+        let (input_set, output_set) = execution.into_sets();
+        BindingBuffers {
+            input_set,
+            output_set,
+            inputs,
+            outputs,
+        }
     }
 
     /// The model this binding belongs to.
@@ -179,8 +151,9 @@ impl<'m, 'd> IoBinding<'m, 'd> {
     /// Write `data` to input number `index`; no allocation, no copy besides the device write.
     pub fn write_input_at<T: Element>(&mut self, index: usize, data: &[T]) -> Result<()> {
         let info = self.info(index, true)?;
+        // Element type and count checked: the byte size follows (size_bytes = count × size).
         check_typed(self.model, info, T::DTYPE, data.len())?;
-        self.write_input_bytes(index, bytemuck::cast_slice(data))
+        self.write_checked(index, bytemuck::cast_slice(data))
     }
 
     /// Write an array to input `name`, checking its shape. Contiguous standard-layout arrays are
@@ -207,18 +180,23 @@ impl<'m, 'd> IoBinding<'m, 'd> {
         }
     }
 
+    /// Write raw bytes to input number `index`, checking the byte size.
     pub(crate) fn write_input_bytes(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
-        let model = self.model;
         let info = self.info(index, true)?;
         if bytes.len() != info.size_bytes {
-            return Err(size_mismatch(model, info, bytes.len()));
+            return Err(size_mismatch(self.model, info, bytes.len()));
         }
-        let api = model.device().api();
-        let buffers = self.buffers()?;
-        let Some(tensor) = buffers.inputs.get_mut(index) else {
+        self.write_checked(index, bytes)
+    }
+
+    /// Write to input `index`, whose size the caller checked.
+    #[inline]
+    fn write_checked(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
+        let model = self.model;
+        let Some(tensor) = self.inputs.get_mut(index) else {
             return Err(model.unknown_tensor("input", &format!("#{index}")));
         };
-        let status = tensor.write(api, 0, bytes);
+        let status = tensor.write(0, bytes);
         check(status, "nrt_tensor_write", || {
             model.context(Some(&model.inputs()[index].name))
         })
@@ -227,11 +205,8 @@ impl<'m, 'd> IoBinding<'m, 'd> {
     /// Execute the model on the bound inputs, writing the bound outputs.
     #[inline]
     pub fn execute(&mut self) -> Result<()> {
+        let status = self.execution.call();
         let model = self.model;
-        let raw = model.raw()?;
-        let api = model.device().api();
-        let buffers = self.buffers()?;
-        let status = raw.execute(api, &buffers.input_set, &buffers.output_set);
         check(status, "nrt_execute", || model.context(None))
     }
 
@@ -245,7 +220,7 @@ impl<'m, 'd> IoBinding<'m, 'd> {
     pub fn read_output_at<T: Element>(&mut self, index: usize, out: &mut [T]) -> Result<()> {
         let info = self.info(index, false)?;
         check_typed(self.model, info, T::DTYPE, out.len())?;
-        self.read_output_bytes(index, bytemuck::cast_slice_mut(out))
+        self.read_checked(index, bytemuck::cast_slice_mut(out))
     }
 
     /// Read output `name` into a new array of its shape.
@@ -263,18 +238,23 @@ impl<'m, 'd> IoBinding<'m, 'd> {
         })
     }
 
+    /// Read raw bytes of output number `index`, checking the byte size.
     pub(crate) fn read_output_bytes(&mut self, index: usize, out: &mut [u8]) -> Result<()> {
-        let model = self.model;
         let info = self.info(index, false)?;
         if out.len() != info.size_bytes {
-            return Err(size_mismatch(model, info, out.len()));
+            return Err(size_mismatch(self.model, info, out.len()));
         }
-        let api = model.device().api();
-        let buffers = self.buffers()?;
-        let Some(tensor) = buffers.outputs.get(index) else {
+        self.read_checked(index, out)
+    }
+
+    /// Read output `index`, whose size the caller checked.
+    #[inline]
+    fn read_checked(&mut self, index: usize, out: &mut [u8]) -> Result<()> {
+        let model = self.model;
+        let Some(tensor) = self.outputs.get(index) else {
             return Err(model.unknown_tensor("output", &format!("#{index}")));
         };
-        let status = tensor.read(api, 0, out);
+        let status = tensor.read(0, out);
         check(status, "nrt_tensor_read", || {
             model.context(Some(&model.outputs()[index].name))
         })
@@ -322,14 +302,6 @@ fn size_mismatch(model: &Model<'_>, info: &TensorInfo, given: usize) -> Error {
         tensor: info.name.clone(),
         expected: format!("{} bytes", info.size_bytes),
         given: format!("{given} bytes"),
-    }
-}
-
-impl Drop for IoBinding<'_, '_> {
-    fn drop(&mut self) {
-        if let Some(buffers) = self.buffers.take() {
-            buffers.free(self.model.device().api());
-        }
     }
 }
 

@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::ffi;
 use ncg_planner::{CoreRange, Topology};
 use neuron_rt_sys::{NrtApi, RuntimeVersion, c_chars_to_string};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -37,6 +37,7 @@ pub enum Backend {
 
 impl Backend {
     /// The emulator, emulating `instance` (e.g. `"trn1.32xlarge"`).
+    #[must_use]
     pub fn emulator(instance: impl Into<String>) -> Backend {
         Backend::Emulator {
             instance: Some(instance.into()),
@@ -74,6 +75,49 @@ impl LogLevel {
     }
 }
 
+/// Logical NeuronCore size (`NEURON_LOGICAL_NC_CONFIG`): how many physical cores form one
+/// logical core on trn2.
+///
+/// ```
+/// use neuron_rt::Lnc;
+/// assert_eq!(Lnc::try_from(2).ok(), Some(Lnc::Two));
+/// assert!(Lnc::try_from(3).is_err());
+/// assert_eq!(Lnc::One.get(), 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lnc {
+    /// One physical core per logical core.
+    One,
+    /// Two physical cores per logical core (the trn2 default).
+    Two,
+}
+
+impl Lnc {
+    /// The number, 1 or 2.
+    pub fn get(self) -> u32 {
+        match self {
+            Lnc::One => 1,
+            Lnc::Two => 2,
+        }
+    }
+}
+
+impl TryFrom<u32> for Lnc {
+    type Error = Error;
+
+    fn try_from(value: u32) -> Result<Lnc> {
+        match value {
+            1 => Ok(Lnc::One),
+            2 => Ok(Lnc::Two),
+            other => Err(Error::InvalidSetting {
+                what: "logical NeuronCore size (LNC)",
+                given: other.to_string(),
+                expected: "1 or 2 (Lnc::One or Lnc::Two)".into(),
+            }),
+        }
+    }
+}
+
 /// Which backend an open [`Device`] is running on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
@@ -85,11 +129,12 @@ pub enum BackendKind {
 
 /// Settings for [`Device::open`]. Created by [`Device::builder`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use = "a DeviceBuilder does nothing until `.open()`"]
 pub struct DeviceBuilder {
     backend: Backend,
     visible_cores: Option<CoreRange>,
     log_level: Option<LogLevel>,
-    lnc: Option<u32>,
+    lnc: Option<Lnc>,
     lock_dir: Option<PathBuf>,
 }
 
@@ -115,9 +160,9 @@ impl DeviceBuilder {
         self
     }
 
-    /// Logical NeuronCore size, 1 or 2 (trn2 only; emulator — on hardware set
-    /// `NEURON_LOGICAL_NC_CONFIG`).
-    pub fn logical_nc_config(mut self, lnc: u32) -> Self {
+    /// Logical NeuronCore size (trn2 only; emulator — on hardware set
+    /// `NEURON_LOGICAL_NC_CONFIG`). From a number: `Lnc::try_from(n)?`.
+    pub fn logical_nc_config(mut self, lnc: Lnc) -> Self {
         self.lnc = Some(lnc);
         self
     }
@@ -131,6 +176,34 @@ impl DeviceBuilder {
     /// Open the device (see [`Device::open`]).
     pub fn open(self) -> Result<Device> {
         Device::open_with(self)
+    }
+
+    /// The settings in one line, for error messages: `"emulator inf2.xlarge, LNC 2"`.
+    fn summary(&self) -> String {
+        let mut parts = vec![match &self.backend {
+            Backend::Auto => "automatic backend".to_string(),
+            Backend::Hardware { library: None } => "hardware".to_string(),
+            Backend::Hardware {
+                library: Some(path),
+            } => format!("hardware ({})", path.display()),
+            Backend::Emulator { instance: None } => "emulator".to_string(),
+            Backend::Emulator {
+                instance: Some(instance),
+            } => format!("emulator {instance}"),
+        }];
+        if let Some(cores) = self.visible_cores {
+            parts.push(format!("visible cores {cores}"));
+        }
+        if let Some(level) = self.log_level {
+            parts.push(format!("log level {}", level.as_env()));
+        }
+        if let Some(lnc) = self.lnc {
+            parts.push(format!("LNC {}", lnc.get()));
+        }
+        if let Some(dir) = &self.lock_dir {
+            parts.push(format!("lock dir {}", dir.display()));
+        }
+        parts.join(", ")
     }
 }
 
@@ -164,12 +237,32 @@ pub(crate) struct DeviceInner {
 
 impl Drop for DeviceInner {
     fn drop(&mut self) {
+        // nrt_close under the lifecycle lock, so no open can run init (or set options) while the
+        // runtime is closing. Never reached from inside `open_with` while it holds the lock: a
+        // failed open closes explicitly, and a reused device is released after the lock.
+        let mut lifecycle = LIFECYCLE.lock();
         ffi::close(&self.api);
+        lifecycle.runtime_open = false;
+        RUNTIME_CLOSED.notify_all();
     }
 }
 
-/// The one open device of this process, if any.
-static OPEN: Mutex<Weak<DeviceInner>> = Mutex::new(Weak::new());
+/// The process's runtime lifecycle: every `nrt_init` (with the option setting before it) and
+/// every `nrt_close` happens under this one lock.
+struct Lifecycle {
+    /// The open device, if any clone is alive.
+    device: Weak<DeviceInner>,
+    /// `nrt_init` succeeded and `nrt_close` has not run yet. Can be true while `device` is dead:
+    /// the last clone was dropped and its `Drop` is waiting for the lock to close.
+    runtime_open: bool,
+}
+
+static LIFECYCLE: Mutex<Lifecycle> = Mutex::new(Lifecycle {
+    device: Weak::new(),
+    runtime_open: false,
+});
+/// Signalled when the runtime has closed.
+static RUNTIME_CLOSED: Condvar = Condvar::new();
 
 /// The process's handle to the Neuron runtime.
 ///
@@ -204,34 +297,54 @@ impl Device {
     }
 
     fn open_with(settings: DeviceBuilder) -> Result<Device> {
-        let mut open = OPEN.lock();
-        if let Some(inner) = open.upgrade() {
-            return if settings == DeviceBuilder::default() || settings == inner.settings {
-                Ok(Device { inner })
-            } else {
-                Err(Error::DeviceAlreadyOpen {
-                    existing: format!("{:?}", inner.settings),
-                    requested: format!("{settings:?}"),
-                })
-            };
+        let mut lifecycle = LIFECYCLE.lock();
+        loop {
+            if let Some(inner) = lifecycle.device.upgrade() {
+                // Release the lock first: if the other clones go meanwhile, dropping `inner` on
+                // the error path below runs nrt_close, which takes the lock.
+                drop(lifecycle);
+                return if settings == DeviceBuilder::default() || settings == inner.settings {
+                    Ok(Device { inner })
+                } else {
+                    Err(Error::DeviceAlreadyOpen {
+                        existing: inner.settings.summary(),
+                        requested: settings.summary(),
+                    })
+                };
+            }
+            if !lifecycle.runtime_open {
+                break;
+            }
+            // The last clone is gone but its nrt_close has not run yet: wait for it.
+            RUNTIME_CLOSED.wait(&mut lifecycle);
         }
         let inner = Arc::new(DeviceInner::open(settings)?);
-        *open = Arc::downgrade(&inner);
+        lifecycle.device = Arc::downgrade(&inner);
+        lifecycle.runtime_open = true;
         Ok(Device { inner })
     }
 
     /// Close the runtime now. Fails with [`Error::DeviceInUse`] while other clones are alive
     /// (the runtime then closes when the last clone goes). Core groups and models borrow the
     /// device, so the compiler already ensures none is alive here.
+    ///
+    /// Opening and closing are serialised process-wide: a [`Device::open`] racing with this call
+    /// (or with the drop of the last clone) either gets this device, before it closes, or waits
+    /// for `nrt_close` to finish and then starts a new runtime.
     pub fn close(self) -> Result<()> {
-        match Arc::try_unwrap(self.inner) {
-            Ok(inner) => {
-                drop(inner); // nrt_close
-                Ok(())
+        let mut inner = self.inner;
+        loop {
+            match Arc::try_unwrap(inner) {
+                Ok(inner) => {
+                    drop(inner); // nrt_close, under the lifecycle lock
+                    return Ok(());
+                }
+                Err(shared) => match Arc::strong_count(&shared) - 1 {
+                    // The other clone went between the two reads: this is the last one now.
+                    0 => inner = shared,
+                    others => return Err(Error::DeviceInUse { others }),
+                },
             }
-            Err(inner) => Err(Error::DeviceInUse {
-                others: Arc::strong_count(&inner) - 1,
-            }),
         }
     }
 
@@ -303,6 +416,9 @@ impl fmt::Debug for Device {
 }
 
 impl DeviceInner {
+    /// Configure and start the runtime. Called with the lifecycle lock held; on failure after
+    /// `nrt_init` the runtime is closed here, explicitly: no `DeviceInner` exists yet, so its
+    /// `Drop` (which takes the lock) cannot run and deadlock.
     fn open(settings: DeviceBuilder) -> Result<DeviceInner> {
         let (api, backend) = resolve_backend(&settings.backend)?;
         match backend {
@@ -310,46 +426,44 @@ impl DeviceInner {
             BackendKind::Hardware => check_hardware_environment(&settings)?,
         }
         ffi::init(&api)?;
-        // From here on, dropping `inner` closes the runtime again on any error.
-        let mut inner = DeviceInner {
-            api,
-            settings,
-            backend,
-            instance: None,
-            total_cores: 0,
-            visible_cores: 0,
-            visible_start: None,
-            topology: None,
-            claimed: Mutex::new(Vec::new()),
-        };
-        let (total, visible) = ffi::core_counts(&inner.api)?;
-        inner.total_cores = total;
-        inner.visible_cores = visible;
-        inner.instance = ffi::instance_info(&inner.api).map(|raw| {
-            let name = instance_name(raw.family, raw.size);
-            InstanceInfo {
-                family: raw.family,
-                size: raw.size,
-                name,
-                arch_name: c_chars_to_string(&raw.arch_name),
-                device_revision: c_chars_to_string(&raw.device_revision),
+        let (total_cores, visible_cores) = match ffi::core_counts(&api) {
+            Ok(counts) => counts,
+            Err(e) => {
+                ffi::close(&api);
+                return Err(e);
             }
+        };
+        let instance = ffi::instance_info(&api).map(|raw| InstanceInfo {
+            family: raw.family,
+            size: raw.size,
+            name: instance_name(raw.family, raw.size),
+            arch_name: c_chars_to_string(&raw.arch_name),
+            device_revision: c_chars_to_string(&raw.device_revision),
         });
-        let lnc = inner
-            .settings
+        let lnc = settings
             .lnc
+            .map(Lnc::get)
             .or_else(|| env_u32("NEURON_LOGICAL_NC_CONFIG"));
-        inner.topology = inner
-            .instance
+        let topology = instance
             .as_ref()
             .and_then(|i| i.name.as_deref())
             .and_then(|name| match lnc {
                 Some(lnc) => Topology::preset_with_lnc(name, lnc).ok(),
                 None => Topology::preset(name).ok(),
             })
-            .filter(|t| t.total_cores() == total);
-        inner.visible_start = visible_start(&inner.settings, total, visible);
-        Ok(inner)
+            .filter(|t| t.total_cores() == total_cores);
+        let visible_start = visible_start(&settings, total_cores, visible_cores);
+        Ok(DeviceInner {
+            api,
+            settings,
+            backend,
+            instance,
+            total_cores,
+            visible_cores,
+            visible_start,
+            topology,
+            claimed: Mutex::new(Vec::new()),
+        })
     }
 }
 
@@ -451,7 +565,11 @@ fn configure_emulator(api: &NrtApi, settings: &DeviceBuilder) -> Result<()> {
         _ => None,
     };
     ffi::set_emulator_option(api, c"instance", instance.as_deref())?;
-    ffi::set_emulator_option(api, c"lnc", settings.lnc.map(|l| l.to_string()).as_deref())?;
+    ffi::set_emulator_option(
+        api,
+        c"lnc",
+        settings.lnc.map(|l| l.get().to_string()).as_deref(),
+    )?;
     ffi::set_emulator_option(
         api,
         c"visible_cores",

@@ -4,145 +4,61 @@ use ncg_planner::CoreRange;
 use neuron_rt_sys::NRT_STATUS;
 use std::fmt;
 
-/// What a runtime call returned, mapped by value. Unknown codes (a newer runtime) are kept as
-/// [`RuntimeStatus::Unknown`], never lost.
+/// What a failed runtime call returned: a status other than `NRT_SUCCESS`.
+///
+/// A thin wrapper over [`NRT_STATUS`], the runtime's own status type, so the codes, names and
+/// descriptions are defined once (in the C header, from which neuron-rt-sys generates them) and a
+/// code from a newer runtime is kept as is. Compare with the named constants:
+///
+/// ```
+/// use neuron_rt::RuntimeStatus;
+/// use neuron_rt::neuron_rt_sys::NRT_STATUS;
+/// let status = RuntimeStatus::from_raw(NRT_STATUS::NRT_EXEC_NC_BUSY).unwrap();
+/// assert_eq!(status, NRT_STATUS::NRT_EXEC_NC_BUSY);
+/// assert_eq!(status.name(), Some("NRT_EXEC_NC_BUSY"));
+/// assert_eq!(status.code(), 1005);
+/// assert!(RuntimeStatus::from_raw(NRT_STATUS::NRT_SUCCESS).is_none());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RuntimeStatus {
-    /// `NRT_FAILURE` (1).
-    Failure,
-    /// `NRT_INVALID` (2).
-    Invalid,
-    /// `NRT_INVALID_HANDLE` (3).
-    InvalidHandle,
-    /// `NRT_RESOURCE` (4): e.g. out of device memory.
-    Resource,
-    /// `NRT_TIMEOUT` (5).
-    Timeout,
-    /// `NRT_HW_ERROR` (6).
-    HwError,
-    /// `NRT_QUEUE_FULL` (7).
-    QueueFull,
-    /// `NRT_LOAD_NOT_ENOUGH_NC` (9).
-    LoadNotEnoughNc,
-    /// `NRT_UNSUPPORTED_NEFF_VERSION` (10).
-    UnsupportedNeffVersion,
-    /// `NRT_FAIL_HOST_MEM_ALLOC` (11).
-    FailHostMemAlloc,
-    /// `NRT_UNINITIALIZED` (13).
-    Uninitialized,
-    /// `NRT_CLOSED` (14).
-    Closed,
-    /// `NRT_QUEUE_EMPTY` (15).
-    QueueEmpty,
-    /// `NRT_EXEC_UNIT_UNRECOVERABLE` (101).
-    ExecUnitUnrecoverable,
-    /// `NRT_EXEC_BAD_INPUT` (1002).
-    ExecBadInput,
-    /// `NRT_EXEC_COMPLETED_WITH_NUM_ERR` (1003): NaN produced.
-    ExecCompletedWithNumErr,
-    /// `NRT_EXEC_COMPLETED_WITH_ERR` (1004).
-    ExecCompletedWithErr,
-    /// `NRT_EXEC_NC_BUSY` (1005).
-    ExecNcBusy,
-    /// `NRT_EXEC_OOB` (1006).
-    ExecOob,
-    /// `NRT_COLL_PENDING` (1100).
-    CollPending,
-    /// `NRT_EXEC_HW_ERR_COLLECTIVES` (1200).
-    ExecHwErrCollectives,
-    /// `NRT_EXEC_HW_ERR_HBM_UE` (1201).
-    ExecHwErrHbmUe,
-    /// `NRT_EXEC_HW_ERR_NC_UE` (1202).
-    ExecHwErrNcUe,
-    /// `NRT_EXEC_HW_ERR_DMA_ABORT` (1203).
-    ExecHwErrDmaAbort,
-    /// `NRT_EXEC_SW_NQ_OVERFLOW` (1204).
-    ExecSwNqOverflow,
-    /// `NRT_EXEC_HW_ERR_REPAIRABLE_HBM_UE` (1205).
-    ExecHwErrRepairableHbmUe,
-    /// `NRT_NETWORK_PROXY_FAILURE` (1206).
-    NetworkProxyFailure,
-    /// A code this version of neuron-rt does not know.
-    Unknown(u32),
-}
+pub struct RuntimeStatus(NRT_STATUS);
 
 impl RuntimeStatus {
-    /// Map a raw status; `None` for `NRT_SUCCESS`.
+    /// The failure `status`; `None` for `NRT_SUCCESS`.
+    #[inline]
     pub fn from_raw(status: NRT_STATUS) -> Option<RuntimeStatus> {
-        use RuntimeStatus::*;
-        Some(match status.0 {
-            0 => return None,
-            1 => Failure,
-            2 => Invalid,
-            3 => InvalidHandle,
-            4 => Resource,
-            5 => Timeout,
-            6 => HwError,
-            7 => QueueFull,
-            9 => LoadNotEnoughNc,
-            10 => UnsupportedNeffVersion,
-            11 => FailHostMemAlloc,
-            13 => Uninitialized,
-            14 => Closed,
-            15 => QueueEmpty,
-            101 => ExecUnitUnrecoverable,
-            1002 => ExecBadInput,
-            1003 => ExecCompletedWithNumErr,
-            1004 => ExecCompletedWithErr,
-            1005 => ExecNcBusy,
-            1006 => ExecOob,
-            1100 => CollPending,
-            1200 => ExecHwErrCollectives,
-            1201 => ExecHwErrHbmUe,
-            1202 => ExecHwErrNcUe,
-            1203 => ExecHwErrDmaAbort,
-            1204 => ExecSwNqOverflow,
-            1205 => ExecHwErrRepairableHbmUe,
-            1206 => NetworkProxyFailure,
-            other => Unknown(other),
-        })
+        (!status.is_success()).then_some(RuntimeStatus(status))
     }
 
-    /// The raw code.
+    /// The runtime's status value.
+    pub fn raw(self) -> NRT_STATUS {
+        self.0
+    }
+
+    /// The numeric code.
     pub fn code(self) -> u32 {
-        use RuntimeStatus::*;
-        match self {
-            Failure => 1,
-            Invalid => 2,
-            InvalidHandle => 3,
-            Resource => 4,
-            Timeout => 5,
-            HwError => 6,
-            QueueFull => 7,
-            LoadNotEnoughNc => 9,
-            UnsupportedNeffVersion => 10,
-            FailHostMemAlloc => 11,
-            Uninitialized => 13,
-            Closed => 14,
-            QueueEmpty => 15,
-            ExecUnitUnrecoverable => 101,
-            ExecBadInput => 1002,
-            ExecCompletedWithNumErr => 1003,
-            ExecCompletedWithErr => 1004,
-            ExecNcBusy => 1005,
-            ExecOob => 1006,
-            CollPending => 1100,
-            ExecHwErrCollectives => 1200,
-            ExecHwErrHbmUe => 1201,
-            ExecHwErrNcUe => 1202,
-            ExecHwErrDmaAbort => 1203,
-            ExecSwNqOverflow => 1204,
-            ExecHwErrRepairableHbmUe => 1205,
-            NetworkProxyFailure => 1206,
-            Unknown(code) => code,
-        }
+        self.0.0
+    }
+
+    /// The C name (`"NRT_TIMEOUT"`), `None` for a code neuron-rt-sys does not know.
+    pub fn name(self) -> Option<&'static str> {
+        self.0.name()
+    }
+
+    /// What the code means.
+    pub fn description(self) -> &'static str {
+        self.0.description()
+    }
+}
+
+impl PartialEq<NRT_STATUS> for RuntimeStatus {
+    fn eq(&self, other: &NRT_STATUS) -> bool {
+        self.0 == *other
     }
 }
 
 impl fmt::Display for RuntimeStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        NRT_STATUS(self.code()).fmt(f)
+        self.0.fmt(f)
     }
 }
 
@@ -161,13 +77,13 @@ impl fmt::Display for ErrorContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         if let Some(model) = &self.model {
-            parts.push(format!("model '{model}'"));
+            parts.push(format!("model {model:?}"));
         }
         if let Some(cores) = &self.cores {
             parts.push(format!("cores {cores}"));
         }
         if let Some(tensor) = &self.tensor {
-            parts.push(format!("tensor '{tensor}'"));
+            parts.push(format!("tensor {tensor:?}"));
         }
         if !parts.is_empty() {
             write!(f, " [{}]", parts.join(", "))?;
@@ -190,6 +106,18 @@ pub enum Error {
         /// What it was about.
         context: ErrorContext,
     },
+    /// A runtime call reported success but returned a NULL handle (a broken runtime): nothing
+    /// was created.
+    #[error(
+        "{call} returned NRT_SUCCESS but a NULL handle{context}; the loaded libnrt is broken — \
+         check NEURON_RT_LIB_PATH points at aws-neuronx-runtime-lib's libnrt.so.1"
+    )]
+    NullHandle {
+        /// The C function, e.g. `"nrt_load"`.
+        call: &'static str,
+        /// What it was about.
+        context: ErrorContext,
+    },
     /// The real runtime library could not be loaded.
     #[error(transparent)]
     Load(#[from] neuron_rt_sys::LoadError),
@@ -197,9 +125,9 @@ pub enum Error {
     /// silently falls back to the emulator there.
     #[error(
         "this machine has Neuron hardware ({devices}) but the Neuron runtime could not be \
-         loaded, so neuron-rt will not fall back to the emulator: {source}\n\
-         fix: install aws-neuronx-runtime-lib, or set NEURON_RT_LIB_PATH; to use the emulator \
-         on purpose, choose Backend::Emulator (or NEURON_RT_BACKEND=emulator)"
+         loaded, so neuron-rt will not fall back to the emulator (the cause follows); install \
+         aws-neuronx-runtime-lib, or set NEURON_RT_LIB_PATH; to use the emulator on purpose, \
+         choose Backend::Emulator (or NEURON_RT_BACKEND=emulator)"
     )]
     HardwareWithoutRuntime {
         /// The device nodes found, e.g. `/dev/neuron0, /dev/neuron1`.
@@ -220,9 +148,9 @@ pub enum Error {
          reuse the open Device, or drop every handle to it first"
     )]
     DeviceAlreadyOpen {
-        /// The open device's settings.
+        /// The open device's settings, in one line (`"emulator inf2.xlarge, log level ERROR"`).
         existing: String,
-        /// The settings asked for.
+        /// The settings asked for, in the same form.
         requested: String,
     },
     /// `Device::close` was called while other clones of the device are still alive.
@@ -283,7 +211,7 @@ pub enum Error {
         free: String,
     },
     /// The NEFF's header is malformed or unsupported.
-    #[error("invalid NEFF{context}: {source}")]
+    #[error("invalid NEFF{context}")]
     Neff {
         /// The header problem.
         source: neuron_neff::NeffError,
@@ -292,7 +220,7 @@ pub enum Error {
     },
     /// The model needs more cores than the group has.
     #[error(
-        "model '{model}' was compiled for {model_cores} NeuronCore(s) but group {group} has \
+        "model {model:?} was compiled for {model_cores} NeuronCore(s) but group {group} has \
          {group_cores}; create a group of {model_cores} core(s) for it (or recompile the model \
          for {group_cores})"
     )]
@@ -308,7 +236,7 @@ pub enum Error {
     },
     /// The group is larger than the model needs and idle cores were not allowed.
     #[error(
-        "model '{model}' needs {model_cores} NeuronCore(s) but group {group} has {group_cores}: \
+        "model {model:?} needs {model_cores} NeuronCore(s) but group {group} has {group_cores}: \
          {idle} core(s) would sit idle; create a group of {model_cores}, or allow idle cores with \
          LoadOptions::allow_idle_cores(true)"
         , idle = group_cores - model_cores)]
@@ -323,7 +251,7 @@ pub enum Error {
         group_cores: u32,
     },
     /// No tensor of that name in the model.
-    #[error("model '{model}' has no {kind} tensor named '{name}'; its {kind}s are: {available}")]
+    #[error("model {model:?} has no {kind} tensor named {name:?}; its {kind}s are: {available}")]
     UnknownTensor {
         /// The model's name.
         model: String,
@@ -335,7 +263,7 @@ pub enum Error {
         available: String,
     },
     /// An input the model needs was not given.
-    #[error("model '{model}': input '{name}' was not given ({expected})")]
+    #[error("model {model:?}: input {name:?} was not given ({expected})")]
     MissingInput {
         /// The model's name.
         model: String,
@@ -344,8 +272,18 @@ pub enum Error {
         /// Its dtype and shape.
         expected: String,
     },
+    /// The same input was given more than once.
+    #[error("model {model:?}: input {name:?} was given {times} times; give each input once")]
+    DuplicateInput {
+        /// The model's name.
+        model: String,
+        /// The repeated input.
+        name: String,
+        /// How many times it was given.
+        times: usize,
+    },
     /// The element type does not match the tensor's.
-    #[error("model '{model}', tensor '{tensor}': expected dtype {expected}, given {given}")]
+    #[error("model {model:?}, tensor {tensor:?}: expected dtype {expected}, given {given}")]
     DTypeMismatch {
         /// The model's name.
         model: String,
@@ -357,7 +295,7 @@ pub enum Error {
         given: String,
     },
     /// The shape or length does not match the tensor's.
-    #[error("model '{model}', tensor '{tensor}': expected {expected}, given {given}")]
+    #[error("model {model:?}, tensor {tensor:?}: expected {expected}, given {given}")]
     ShapeMismatch {
         /// The model's name.
         model: String,
@@ -369,7 +307,7 @@ pub enum Error {
         given: String,
     },
     /// The model reports a tensor dtype neuron-rt cannot map.
-    #[error("model '{model}', tensor '{tensor}': {problem}")]
+    #[error("model {model:?}, tensor {tensor:?}: {problem}")]
     UnsupportedTensor {
         /// The model's name.
         model: String,
@@ -419,11 +357,11 @@ fn runtime_error(call: &'static str, status: RuntimeStatus, context: ErrorContex
     }
 }
 
-/// Report an error that cannot be returned (from `Drop`). Never panics.
+/// Report an error that cannot be returned (from `Drop`) through the `log` facade, so services
+/// route it like their other logs. Never panics.
 #[cold]
 pub(crate) fn report_dropped_error(what: &str, error: &Error) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "neuron-rt: {what}: {error}");
+    log::error!(target: "neuron_rt", "{what}: {error}");
 }
 
 #[cfg(test)]
@@ -431,26 +369,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_known_status_maps_by_value_and_back() {
-        for status in NRT_STATUS::known() {
+    fn every_status_but_success_is_a_runtime_status_with_the_tables_name() {
+        for status in NRT_STATUS::known().chain([NRT_STATUS(4242)]) {
             match RuntimeStatus::from_raw(status) {
                 None => assert!(status.is_success()),
                 Some(mapped) => {
-                    assert!(!matches!(mapped, RuntimeStatus::Unknown(_)), "{status}");
                     assert_eq!(mapped.code(), status.0);
+                    assert_eq!(mapped.name(), status.name());
                     assert_eq!(mapped.to_string(), status.to_string());
                 }
             }
         }
-    }
-
-    #[test]
-    fn unknown_codes_are_kept() {
-        assert_eq!(
-            RuntimeStatus::from_raw(NRT_STATUS(4242)),
-            Some(RuntimeStatus::Unknown(4242))
-        );
-        assert_eq!(RuntimeStatus::Unknown(8).code(), 8);
     }
 
     #[test]
@@ -466,7 +395,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "nrt_tensor_allocate failed with NRT_RESOURCE (4): failed to allocate a resource such \
-             as device memory [model 'mlp', cores 2-3, tensor 'x']"
+             as device memory [model \"mlp\", cores 2-3, tensor \"x\"]"
         );
         assert!(check(NRT_STATUS::NRT_SUCCESS, "nrt_init", ErrorContext::default).is_ok());
     }

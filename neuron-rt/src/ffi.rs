@@ -1,11 +1,19 @@
 //! The thin FFI layer: the only module of neuron-rt with `unsafe`. Each wrapper makes one runtime
-//! call through the function table and turns its status into a `Result`; the owning types
-//! elsewhere keep the handles' invariants (created by this device's table, used and freed once,
-//! never after `nrt_close`, which the borrow of the `Device` guarantees).
+//! call through the function table and turns its status into a `Result`.
+//!
+//! Every handle is an owning type that frees itself in `Drop` (reporting a failure through the
+//! `log` facade) and has a consuming method for callers who want the error instead; none can be
+//! empty while alive, so no code path invents a status for a missing handle. Each handle borrows
+//! the table it came from for `'a`, the borrow of the `Device`, so none outlives `nrt_close`.
+//!
+//! Other FFI wrappers (a feature's calls) go in submodules, one file per feature under
+//! `neuron-rt/src/ffi/`, declared at the end of this file.
 
-use crate::error::{ErrorContext, Result, check};
+use crate::error::{Error, ErrorContext, Result, check, report_dropped_error};
 use neuron_rt_sys::*;
 use std::ffi::{CStr, CString, c_void};
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ptr::{self, NonNull};
 
 /// Start the runtime.
@@ -15,10 +23,10 @@ pub(crate) fn init(api: &NrtApi) -> Result<()> {
     check(status, "nrt_init", ErrorContext::default)
 }
 
-/// Stop the runtime (the Device's last handle is going away).
+/// Stop the runtime. The caller holds the device lifecycle lock and no handle of this runtime is
+/// alive (they all borrow the `Device`, or were freed by a failed open).
 pub(crate) fn close(api: &NrtApi) {
-    // SAFETY: nrt_close takes no arguments; every model, tensor and set of this device is gone
-    // (they borrow the Device).
+    // SAFETY: nrt_close takes no arguments; every model, tensor and set of this runtime is gone.
     unsafe { (api.nrt_close)() }
 }
 
@@ -48,7 +56,7 @@ pub(crate) fn set_emulator_option(api: &NrtApi, key: &CStr, value: Option<&str>)
     let f = api.nrt_emu_set_option.get()?;
     let value = value
         .map(|v| {
-            CString::new(v).map_err(|_| crate::Error::NulInName {
+            CString::new(v).map_err(|_| Error::NulInName {
                 what: "emulator option",
                 name: v.into(),
             })
@@ -60,16 +68,11 @@ pub(crate) fn set_emulator_option(api: &NrtApi, key: &CStr, value: Option<&str>)
     check(status, "nrt_emu_set_option", ErrorContext::default)
 }
 
-/// A loaded model handle.
-pub(crate) struct RawModel(NonNull<nrt_model_t>);
-
-// SAFETY: a model handle is a pointer to runtime-owned state that is not tied to the thread that
-// created it; the runtime's developer guide describes executing one model from several threads
-// (it pipelines them) and provides NRT_EXEC_NC_BUSY for contention, and the emulator guards its
-// model state with locks. Unload takes the model by value, so it never races an execution.
-unsafe impl Send for RawModel {}
-// SAFETY: see above: shared (&) access only ever calls nrt_execute / nrt_get_model_tensor_info.
-unsafe impl Sync for RawModel {}
+/// A runtime call reported success but left its out-pointer NULL.
+#[cold]
+fn null_handle(call: &'static str, context: ErrorContext) -> Error {
+    Error::NullHandle { call, context }
+}
 
 /// One input or output as the runtime reports it.
 pub(crate) struct RawTensorInfo {
@@ -80,42 +83,71 @@ pub(crate) struct RawTensorInfo {
     pub shape: Vec<u32>,
 }
 
-impl RawModel {
+/// A loaded model handle; unloads itself when dropped.
+pub(crate) struct RawModel<'a> {
+    handle: NonNull<nrt_model_t>,
+    api: &'a NrtApi,
+}
+
+// SAFETY: a model handle points to runtime-owned state with no thread affinity (the runtime is
+// process-wide; nothing in the headers or the developer guide ties a model to its loading
+// thread). Unload takes the model by value, so it never races another call on it.
+unsafe impl Send for RawModel<'_> {}
+// SAFETY: shared (&) access to a RawModel can only call `nrt_execute` (see `Execution`); the
+// tensor info is read once in `load`, before the handle is shared. Concurrent `nrt_execute` on
+// one model is the documented use: the Neuron Runtime developer guide (aws-neuron/aws-neuron-sdk,
+// neuron-runtime/guides/nrt-developer-guide.rst, section "Graph Walker and CPU Node Executor")
+// describes several threads calling nrt_execute so that executions are pipelined inside the
+// runtime, and its reference for `nrt_get_model_instance_count` defines that count as how many
+// threads can optimally call nrt_execute on one nrt_model_t; NRT_EXEC_NC_BUSY is the status for
+// a core locked by another thread. What no AWS source promises is that one *tensor set* may be
+// used by concurrent executions: neuron-rt never does that — every execution's sets belong to one `IoBinding`, used through `&mut`.
+unsafe impl Sync for RawModel<'_> {}
+
+impl<'a> RawModel<'a> {
+    /// Load `neff` on the cores starting at `vnc` and read its tensor info.
     pub(crate) fn load(
-        api: &NrtApi,
+        api: &'a NrtApi,
         neff: &[u8],
         vnc: i32,
         context: impl Fn() -> ErrorContext,
-    ) -> Result<RawModel> {
+    ) -> Result<(RawModel<'a>, Vec<RawTensorInfo>)> {
         let mut model: *mut nrt_model_t = ptr::null_mut();
         // SAFETY: `neff` is a valid byte slice for the call; `model` is a valid out-pointer.
         // vnc_count -1 is the documented "as the NEFF needs".
         let status =
             unsafe { (api.nrt_load)(neff.as_ptr().cast(), neff.len(), vnc, -1, &mut model) };
         check(status, "nrt_load", &context)?;
-        NonNull::new(model)
-            .map(RawModel)
-            .ok_or_else(|| crate::Error::Runtime {
-                call: "nrt_load",
-                status: crate::RuntimeStatus::Failure,
-                context: context(),
-            })
+        let handle = NonNull::new(model).ok_or_else(|| null_handle("nrt_load", context()))?;
+        let model = RawModel { handle, api };
+        // On error `model` is dropped here, which unloads it.
+        let infos = model.tensor_info()?;
+        Ok((model, infos))
     }
 
-    pub(crate) fn unload(self, api: &NrtApi) -> Result<()> {
-        // SAFETY: the handle came from nrt_load of this table and is unloaded exactly once
-        // (`self` is consumed).
-        let status = unsafe { (api.nrt_unload)(self.0.as_ptr()) };
+    /// Unload now and report the result (`Drop` unloads too, logging a failure).
+    pub(crate) fn unload(self) -> Result<()> {
+        // The handle and table are `Copy`: read them and skip `Drop`, which would unload again.
+        let this = ManuallyDrop::new(self);
+        // SAFETY: the handle came from nrt_load of this table and is unloaded exactly once:
+        // `self` is consumed and its `Drop` does not run.
+        let status = unsafe { (this.api.nrt_unload)(this.handle.as_ptr()) };
         check(status, "nrt_unload", ErrorContext::default)
     }
 
-    pub(crate) fn tensor_info(&self, api: &NrtApi) -> Result<Vec<RawTensorInfo>> {
+    /// The runtime's description of the model's tensors. Private: called once by `load`, before
+    /// the handle can be shared (see the `Sync` justification above).
+    fn tensor_info(&self) -> Result<Vec<RawTensorInfo>> {
+        let api = self.api;
         let mut array: *mut nrt_tensor_info_array_t = ptr::null_mut();
         // SAFETY: live model handle and a valid out-pointer.
-        let status = unsafe { (api.nrt_get_model_tensor_info)(self.0.as_ptr(), &mut array) };
+        let status = unsafe { (api.nrt_get_model_tensor_info)(self.handle.as_ptr(), &mut array) };
         check(status, "nrt_get_model_tensor_info", ErrorContext::default)?;
         if array.is_null() {
-            return Ok(Vec::new());
+            return Err(null_handle(
+                "nrt_get_model_tensor_info",
+                ErrorContext::default(),
+            ));
         }
         // SAFETY: the runtime returned an array of `tensor_count` entries that stays valid until
         // nrt_free_model_tensor_info; each `shape` points at `ndim` u32 (or is NULL when ndim is 0).
@@ -142,29 +174,36 @@ impl RawModel {
         check(status, "nrt_free_model_tensor_info", ErrorContext::default)?;
         Ok(infos)
     }
+}
 
-    #[inline]
-    pub(crate) fn execute(
-        &self,
-        api: &NrtApi,
-        inputs: &RawTensorSet,
-        outputs: &RawTensorSet,
-    ) -> NRT_STATUS {
-        // SAFETY: live model and tensor sets of this table; the sets' tensors are alive (owned by
-        // the same binding) and exclusively used by this call (the binding is borrowed mutably).
-        unsafe { (api.nrt_execute)(self.0.as_ptr(), inputs.0.as_ptr(), outputs.0.as_ptr()) }
+impl Drop for RawModel<'_> {
+    fn drop(&mut self) {
+        // SAFETY: as in `unload`; `Drop` runs at most once and `unload` skips it.
+        let status = unsafe { (self.api.nrt_unload)(self.handle.as_ptr()) };
+        if let Err(e) = check(status, "nrt_unload", ErrorContext::default) {
+            report_dropped_error("unloading a dropped model", &e);
+        }
     }
 }
 
-/// A device tensor handle.
-pub(crate) struct RawTensor(NonNull<nrt_tensor_t>);
+/// A device tensor handle; freed when dropped.
+pub(crate) struct RawTensor<'a> {
+    handle: NonNull<nrt_tensor_t>,
+    api: &'a NrtApi,
+}
 
 // SAFETY: a tensor handle is runtime-owned memory with no thread affinity; neuron-rt gives each
-// tensor a single owner (a binding) and accesses it through &mut or from one thread at a time.
-unsafe impl Send for RawTensor {}
+// tensor a single owner (a binding), which reads and writes it through &self / &mut self from one
+// thread at a time (`IoBinding` is not Sync).
+unsafe impl Send for RawTensor<'_> {}
 
-impl RawTensor {
-    pub(crate) fn allocate(api: &NrtApi, vnc: i32, size: usize, name: &CStr) -> Result<RawTensor> {
+impl<'a> RawTensor<'a> {
+    pub(crate) fn allocate(
+        api: &'a NrtApi,
+        vnc: i32,
+        size: usize,
+        name: &CStr,
+    ) -> Result<RawTensor<'a>> {
         let mut tensor: *mut nrt_tensor_t = ptr::null_mut();
         // SAFETY: name is NUL-terminated, `tensor` a valid out-pointer.
         let status = unsafe {
@@ -181,22 +220,19 @@ impl RawTensor {
             ..Default::default()
         };
         check(status, "nrt_tensor_allocate", context)?;
-        NonNull::new(tensor)
-            .map(RawTensor)
-            .ok_or_else(|| crate::Error::Runtime {
-                call: "nrt_tensor_allocate",
-                status: crate::RuntimeStatus::Failure,
-                context: context(),
-            })
+        let handle =
+            NonNull::new(tensor).ok_or_else(|| null_handle("nrt_tensor_allocate", context()))?;
+        Ok(RawTensor { handle, api })
     }
 
     /// Write `data` at byte `offset`. The caller checked the bounds against the tensor's size.
     #[inline]
-    pub(crate) fn write(&mut self, api: &NrtApi, offset: usize, data: &[u8]) -> NRT_STATUS {
-        // SAFETY: `data` is valid for reads of its length; the runtime bounds-checks offset+len.
+    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> NRT_STATUS {
+        // SAFETY: live tensor; `data` is valid for reads of its length; the runtime
+        // bounds-checks offset+len.
         unsafe {
-            (api.nrt_tensor_write)(
-                self.0.as_ptr(),
+            (self.api.nrt_tensor_write)(
+                self.handle.as_ptr(),
                 data.as_ptr().cast::<c_void>(),
                 offset,
                 data.len(),
@@ -206,63 +242,136 @@ impl RawTensor {
 
     /// Read into `out` from byte `offset`.
     #[inline]
-    pub(crate) fn read(&self, api: &NrtApi, offset: usize, out: &mut [u8]) -> NRT_STATUS {
-        // SAFETY: `out` is valid for writes of its length; the runtime bounds-checks offset+len.
+    pub(crate) fn read(&self, offset: usize, out: &mut [u8]) -> NRT_STATUS {
+        // SAFETY: live tensor; `out` is valid for writes of its length; the runtime
+        // bounds-checks offset+len.
         unsafe {
-            (api.nrt_tensor_read)(
-                self.0.as_ptr(),
+            (self.api.nrt_tensor_read)(
+                self.handle.as_ptr(),
                 out.as_mut_ptr().cast::<c_void>(),
                 offset,
                 out.len(),
             )
         }
     }
+}
 
-    pub(crate) fn free(self, api: &NrtApi) {
-        let mut ptr = self.0.as_ptr();
-        // SAFETY: the tensor came from nrt_tensor_allocate and is freed once (`self` consumed);
-        // no tensor set that refers to it is used afterwards (sets are destroyed first).
-        unsafe { (api.nrt_tensor_free)(&mut ptr) }
+impl Drop for RawTensor<'_> {
+    fn drop(&mut self) {
+        let mut ptr = self.handle.as_ptr();
+        // SAFETY: the tensor came from nrt_tensor_allocate and is freed once (`Drop`); the sets
+        // that refer to it are destroyed first (`BindingBuffers` declares them first).
+        unsafe { (self.api.nrt_tensor_free)(&mut ptr) }
     }
 }
 
-/// A tensor set handle.
-pub(crate) struct RawTensorSet(NonNull<c_void>);
+/// A tensor set handle; destroyed when dropped.
+pub(crate) struct RawTensorSet<'a> {
+    handle: NonNull<nrt_tensor_set_t>,
+    api: &'a NrtApi,
+}
 
 // SAFETY: as RawTensor: runtime-owned, no thread affinity, single owner.
-unsafe impl Send for RawTensorSet {}
+unsafe impl Send for RawTensorSet<'_> {}
 
-impl RawTensorSet {
-    pub(crate) fn allocate(api: &NrtApi) -> Result<RawTensorSet> {
+impl<'a> RawTensorSet<'a> {
+    pub(crate) fn allocate(api: &'a NrtApi) -> Result<RawTensorSet<'a>> {
         let mut set: *mut nrt_tensor_set_t = ptr::null_mut();
         // SAFETY: valid out-pointer.
         let status = unsafe { (api.nrt_allocate_tensor_set)(&mut set) };
         check(status, "nrt_allocate_tensor_set", ErrorContext::default)?;
-        NonNull::new(set)
-            .map(RawTensorSet)
-            .ok_or(crate::Error::Runtime {
-                call: "nrt_allocate_tensor_set",
-                status: crate::RuntimeStatus::Failure,
-                context: ErrorContext::default(),
-            })
+        let handle = NonNull::new(set)
+            .ok_or_else(|| null_handle("nrt_allocate_tensor_set", ErrorContext::default()))?;
+        Ok(RawTensorSet { handle, api })
     }
 
-    /// Add `tensor` under `name`. The tensor must outlive the set (both are owned by one binding,
-    /// which destroys the set first).
-    pub(crate) fn add(&mut self, api: &NrtApi, name: &CStr, tensor: &RawTensor) -> Result<()> {
+    /// Add `tensor` under `name`. The tensor must outlive the set (both are owned by one
+    /// `BindingBuffers`, which drops the sets first).
+    pub(crate) fn add(&mut self, name: &CStr, tensor: &RawTensor<'a>) -> Result<()> {
         // SAFETY: live set and tensor; name is NUL-terminated and copied by the runtime.
         let status = unsafe {
-            (api.nrt_add_tensor_to_tensor_set)(self.0.as_ptr(), name.as_ptr(), tensor.0.as_ptr())
+            (self.api.nrt_add_tensor_to_tensor_set)(
+                self.handle.as_ptr(),
+                name.as_ptr(),
+                tensor.handle.as_ptr(),
+            )
         };
         check(status, "nrt_add_tensor_to_tensor_set", || ErrorContext {
             tensor: Some(name.to_string_lossy().into_owned()),
             ..Default::default()
         })
     }
+}
 
-    pub(crate) fn destroy(self, api: &NrtApi) {
-        let mut ptr = self.0.as_ptr();
-        // SAFETY: the set came from nrt_allocate_tensor_set and is destroyed once.
-        unsafe { (api.nrt_destroy_tensor_set)(&mut ptr) }
+impl Drop for RawTensorSet<'_> {
+    fn drop(&mut self) {
+        let mut ptr = self.handle.as_ptr();
+        // SAFETY: the set came from nrt_allocate_tensor_set and is destroyed once (`Drop`).
+        unsafe { (self.api.nrt_destroy_tensor_set)(&mut ptr) }
     }
 }
+
+/// `nrt_execute` on one model with an owned input/output set pair. The function pointer and the
+/// three handles are copied out once, so the hot path is one indirect call with no table lookup.
+/// Safe by construction: the model is borrowed for `'m` and the sets are owned, so all three
+/// outlive every call, and `call` takes `&mut self`, so the output set is used by one execution
+/// at a time.
+pub(crate) struct Execution<'m, 'a> {
+    execute: unsafe extern "C" fn(
+        *mut nrt_model_t,
+        *const nrt_tensor_set_t,
+        *mut nrt_tensor_set_t,
+    ) -> NRT_STATUS,
+    model: NonNull<nrt_model_t>,
+    inputs: NonNull<nrt_tensor_set_t>,
+    outputs: NonNull<nrt_tensor_set_t>,
+    sets: (RawTensorSet<'a>, RawTensorSet<'a>),
+    _model: PhantomData<&'m RawModel<'a>>,
+}
+
+// SAFETY: copies of handles that are Send themselves (RawModel is Sync, so a shared borrow of it
+// may cross threads; the sets are owned); the function pointer stays valid for the process
+// (loaded libraries are never unloaded; the emulator is linked in). Not Sync (raw pointers):
+// executions on one output set never overlap.
+unsafe impl Send for Execution<'_, '_> {}
+
+impl<'m, 'a> Execution<'m, 'a> {
+    /// Bind `model` to the sets `inputs` and `outputs` (whose tensors the caller keeps alive for
+    /// as long as the sets: see [`RawTensorSet::add`]).
+    pub(crate) fn new(
+        model: &'m RawModel<'a>,
+        inputs: RawTensorSet<'a>,
+        outputs: RawTensorSet<'a>,
+    ) -> Execution<'m, 'a> {
+        Execution {
+            execute: model.api.nrt_execute,
+            model: model.handle,
+            inputs: inputs.handle,
+            outputs: outputs.handle,
+            sets: (inputs, outputs),
+            _model: PhantomData,
+        }
+    }
+
+    /// Execute once.
+    #[inline]
+    pub(crate) fn call(&mut self) -> NRT_STATUS {
+        // SAFETY: the model is alive (borrowed for 'm) and so are the sets (owned); the output
+        // set is used exclusively (&mut self); concurrent executions of the same model with
+        // other sets are the documented use (see RawModel's Sync).
+        unsafe {
+            (self.execute)(
+                self.model.as_ptr(),
+                self.inputs.as_ptr(),
+                self.outputs.as_ptr(),
+            )
+        }
+    }
+
+    /// The sets back, unbound from the model.
+    pub(crate) fn into_sets(self) -> (RawTensorSet<'a>, RawTensorSet<'a>) {
+        self.sets
+    }
+}
+
+// Feature submodules: one file per feature under `neuron-rt/src/ffi/`, declared here.

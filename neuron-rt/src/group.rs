@@ -11,6 +11,7 @@ use std::fmt;
 ///
 /// Core numbers are relative to the visible cores (0 is the first core this process reserved),
 /// as the runtime numbers them.
+#[must_use = "dropping a NeuronCoreGroup releases its cores at once"]
 pub struct NeuronCoreGroup<'d> {
     device: &'d Device,
     cores: CoreRange,
@@ -83,7 +84,11 @@ impl Device {
                 visible,
             });
         }
-        let mut claimed = self.inner.claimed.lock();
+        self.claim(&mut self.inner.claimed.lock(), cores)
+    }
+
+    /// Claim `cores` in `claimed`, the locked list of this device's groups.
+    fn claim(&self, claimed: &mut Vec<CoreRange>, cores: CoreRange) -> Result<NeuronCoreGroup<'_>> {
         if let Some(existing) = claimed.iter().find(|r| r.overlaps(&cores)) {
             return Err(Error::GroupOverlap {
                 requested: cores,
@@ -113,7 +118,8 @@ impl Device {
         let visible = self.visible_cores();
         let offset = self.visible_range().map_or(0, |r| r.start());
         let per_chip = self.cores_per_chip().unwrap_or(1).max(1);
-        let claimed = self.inner.claimed.lock().clone();
+        // Choose and claim under one lock: two threads never pick the same free block.
+        let mut claimed = self.inner.claimed.lock();
         let free = |start: u32| {
             CoreRange::new(start, size)
                 .ok()
@@ -134,12 +140,15 @@ impl Device {
             .find(chip_friendly)
             .or_else(|| starts.filter_map(free).next());
         match pick {
-            Some(range) => self.core_group(range),
-            None => Err(Error::NoFreeCores {
-                size,
-                visible,
-                free: self.free_blocks_text(),
-            }),
+            Some(range) => self.claim(&mut claimed, range),
+            None => {
+                drop(claimed); // free_blocks_text takes the lock again
+                Err(Error::NoFreeCores {
+                    size,
+                    visible,
+                    free: self.free_blocks_text(),
+                })
+            }
         }
     }
 

@@ -29,11 +29,19 @@
 //! # Ownership
 //!
 //! - [`Device`]: one per process (the runtime is); cheap to clone; closes with its last clone.
+//!   Opening and closing are serialised process-wide, so an open racing the last drop either
+//!   shares the device or waits for `nrt_close` and starts a new runtime.
 //! - [`NeuronCoreGroup`] borrows the device: contiguous cores, never overlapping another group.
 //! - [`NeuronCoreGroup::load`] consumes the group and returns a [`Model`]: one model per group,
 //!   enforced by the types; [`Model::unload`] gives the group back.
 //! - [`Model`] is `Send + Sync`. [`Model::run`] is the convenience path (ndarray in, owned arrays
 //!   out); [`Model::binding`] gives an [`IoBinding`] whose write/execute/read allocate nothing.
+//!   An `IoBinding` is `Send` but not `Sync`: make one per thread.
+//!
+//! # Logging
+//!
+//! Errors that cannot be returned (a failed unload while a model is dropped) are logged through
+//! the [`log`](https://docs.rs/log) facade at error level, target `neuron_rt`.
 //!
 //! # Backends
 //!
@@ -60,6 +68,7 @@
 
 mod binding;
 mod device;
+mod dtype_encoding;
 mod element;
 mod error;
 mod ffi;
@@ -69,7 +78,7 @@ mod tensor;
 
 pub use binding::IoBinding;
 pub use device::{
-    BACKEND_ENV, Backend, BackendKind, Device, DeviceBuilder, InstanceInfo, LogLevel,
+    BACKEND_ENV, Backend, BackendKind, Device, DeviceBuilder, InstanceInfo, Lnc, LogLevel,
 };
 pub use element::{DType, Element};
 pub use error::{Error, ErrorContext, Result, RuntimeStatus};
@@ -85,13 +94,28 @@ pub use neuron_neff;
 pub use neuron_rt_sys;
 
 // Thread-safety contract, checked at compile time: devices, groups and models are shared across
-// threads; a binding moves between threads but is used by one at a time.
+// threads (Model: Sync rests on concurrent nrt_execute being the documented use, see
+// `RawModel`'s Sync in ffi.rs); a binding moves between threads but is used by one at a time.
 const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     const fn send<T: Send>() {}
     send_sync::<Device>();
+    send_sync::<DeviceBuilder>();
     send_sync::<NeuronCoreGroup<'static>>();
     send_sync::<Model<'static>>();
     send::<IoBinding<'static, 'static>>();
+    send_sync::<Outputs>();
     send_sync::<Error>();
+};
+
+/// `IoBinding` is not `Sync`: two threads must never execute on (or read) one binding's tensor
+/// sets at once. This fails to compile if it ever becomes `Sync` (the `impls` trick: the call is
+/// ambiguous only when both impls apply).
+const _: fn() = || {
+    trait AmbiguousIfSync<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+    impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+    <IoBinding<'static, 'static> as AmbiguousIfSync<_>>::check();
 };

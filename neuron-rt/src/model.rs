@@ -1,18 +1,18 @@
 //! [`Model`]: a NEFF loaded on a [`NeuronCoreGroup`].
 
 use crate::binding::{BindingBuffers, IoBinding};
-use crate::element::DType;
-use crate::error::{Error, ErrorContext, Result, report_dropped_error};
-use crate::ffi::RawModel;
+use crate::dtype_encoding::DtypeEncoding;
+use crate::error::{Error, ErrorContext, Result};
+use crate::ffi::{RawModel, RawTensorInfo};
 use crate::group::NeuronCoreGroup;
 use crate::tensor::{Input, Outputs, TensorInfo, TensorUsage};
 use neuron_neff::NeffHeader;
-use neuron_rt_sys::DtypeEncoding;
 use parking_lot::Mutex;
 use std::fmt;
 
 /// Options for [`NeuronCoreGroup::load_with`].
 #[derive(Debug, Clone, Default)]
+#[must_use = "options do nothing until passed to NeuronCoreGroup::load_with"]
 pub struct LoadOptions {
     allow_idle_cores: bool,
 }
@@ -69,24 +69,16 @@ impl<'d> NeuronCoreGroup<'d> {
         options: &LoadOptions,
     ) -> Result<Model<'d>, LoadFailed<'d>> {
         match Model::load(&self, neff, options) {
-            Ok((raw, header, inputs, outputs)) => {
-                let device = self.device();
-                Ok(Model {
-                    pool: BindingPool {
-                        buffers: Mutex::new(Vec::new()),
-                        device,
-                    },
-                    handle: ModelHandle {
-                        raw: Some(raw),
-                        device,
-                    },
-                    group: self,
-                    model_cores: header.core_count(),
-                    name: header.name().to_string(),
-                    inputs,
-                    outputs,
-                })
-            }
+            Ok(loaded) => Ok(Model {
+                pool: Mutex::new(Vec::new()),
+                raw: loaded.raw,
+                group: self,
+                vnc: loaded.vnc,
+                model_cores: loaded.header.core_count(),
+                name: loaded.header.name().to_string(),
+                inputs: loaded.inputs,
+                outputs: loaded.outputs,
+            }),
             Err(error) => Err(LoadFailed { error, group: self }),
         }
     }
@@ -96,57 +88,30 @@ impl<'d> NeuronCoreGroup<'d> {
 /// each with its own [`IoBinding`] (or through [`Model::run`]). Dropping it unloads the model and
 /// releases the group; [`Model::unload`] does the same and reports errors.
 pub struct Model<'d> {
-    // Field order is drop order: pooled tensors, then the model, then the group's cores.
-    pool: BindingPool<'d>,
-    handle: ModelHandle<'d>,
+    // Field order is drop order: pooled tensors, then the model (unloads itself), then the
+    // group's cores.
+    pool: Mutex<Vec<BindingBuffers<'d>>>,
+    raw: RawModel<'d>,
     group: NeuronCoreGroup<'d>,
+    /// The runtime's core number of the group's first core, computed once at load.
+    vnc: i32,
     name: String,
     model_cores: u32,
     inputs: Vec<TensorInfo>,
     outputs: Vec<TensorInfo>,
 }
 
-/// The runtime's model handle; unloads in `Drop`.
-struct ModelHandle<'d> {
-    raw: Option<RawModel>,
-    device: &'d crate::Device,
+/// What [`Model::load`] produces for [`NeuronCoreGroup::try_load_with`].
+struct Loaded<'d> {
+    raw: RawModel<'d>,
+    header: NeffHeader,
+    vnc: i32,
+    inputs: Vec<TensorInfo>,
+    outputs: Vec<TensorInfo>,
 }
-
-impl ModelHandle<'_> {
-    fn unload(&mut self) -> Result<()> {
-        match self.raw.take() {
-            Some(raw) => raw.unload(self.device.api()),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for ModelHandle<'_> {
-    fn drop(&mut self) {
-        if let Err(e) = self.unload() {
-            report_dropped_error("unloading a dropped model", &e);
-        }
-    }
-}
-
-/// Device tensors reused by [`Model::run`]; freed in `Drop`.
-struct BindingPool<'d> {
-    buffers: Mutex<Vec<BindingBuffers>>,
-    device: &'d crate::Device,
-}
-
-impl Drop for BindingPool<'_> {
-    fn drop(&mut self) {
-        for buffers in self.buffers.get_mut().drain(..) {
-            buffers.free(self.device.api());
-        }
-    }
-}
-
-type Loaded = (RawModel, NeffHeader, Vec<TensorInfo>, Vec<TensorInfo>);
 
 impl<'d> Model<'d> {
-    fn load(group: &NeuronCoreGroup<'d>, neff: &[u8], options: &LoadOptions) -> Result<Loaded> {
+    fn load(group: &NeuronCoreGroup<'d>, neff: &[u8], options: &LoadOptions) -> Result<Loaded<'d>> {
         let cores = group.cores();
         let header = NeffHeader::parse(neff).map_err(|source| Error::Neff {
             source,
@@ -183,19 +148,16 @@ impl<'d> Model<'d> {
             requested: cores,
             visible: group.device().visible_cores(),
         })?;
-        let raw = RawModel::load(api, neff, vnc, context)?;
-        match describe_tensors(&name, &raw, api) {
-            Ok((inputs, outputs)) => Ok((raw, header, inputs, outputs)),
-            Err(e) => {
-                if let Err(unload) = raw.unload(api) {
-                    report_dropped_error(
-                        "unloading a model whose tensor info was unusable",
-                        &unload,
-                    );
-                }
-                Err(e)
-            }
-        }
+        let (raw, infos) = RawModel::load(api, neff, vnc, context)?;
+        // On error `raw` is dropped, which unloads the model.
+        let (inputs, outputs) = describe_tensors(&name, infos)?;
+        Ok(Loaded {
+            raw,
+            header,
+            vnc,
+            inputs,
+            outputs,
+        })
     }
 
     /// The model's name (from the NEFF header).
@@ -229,16 +191,18 @@ impl<'d> Model<'d> {
         &self.outputs
     }
 
-    pub(crate) fn raw(&self) -> Result<&RawModel> {
-        self.handle.raw.as_ref().ok_or_else(|| Error::Runtime {
-            call: "nrt_execute",
-            status: crate::RuntimeStatus::InvalidHandle,
-            context: self.context(None),
-        })
+    pub(crate) fn raw(&self) -> &RawModel<'d> {
+        &self.raw
+    }
+
+    /// The runtime's core number of the group's first core (what `nrt_load` and
+    /// `nrt_tensor_allocate` take).
+    pub(crate) fn vnc(&self) -> i32 {
+        self.vnc
     }
 
     pub(crate) fn device(&self) -> &'d crate::Device {
-        self.handle.device
+        self.group.device()
     }
 
     pub(crate) fn context(&self, tensor: Option<&str>) -> ErrorContext {
@@ -289,16 +253,14 @@ impl<'d> Model<'d> {
     /// ```
     pub fn run(&self, inputs: &[Input<'_>]) -> Result<Outputs> {
         self.check_inputs(inputs)?;
-        let pooled = self.pool.buffers.lock().pop();
+        let pooled = self.pool.lock().pop();
         let buffers = match pooled {
             Some(buffers) => buffers,
             None => BindingBuffers::allocate(self)?,
         };
         let mut binding = IoBinding::new(self, buffers);
         let result = run_once(self, &mut binding, inputs);
-        if let Some(buffers) = binding.into_buffers() {
-            self.pool.buffers.lock().push(buffers);
-        }
+        self.pool.lock().push(binding.into_buffers());
         result
     }
 
@@ -307,12 +269,12 @@ impl<'d> Model<'d> {
             let Some(info) = self.inputs.iter().find(|i| i.name == input.name) else {
                 return Err(self.unknown_tensor("input", &input.name));
             };
-            if inputs.iter().filter(|i| i.name == input.name).count() > 1 {
-                return Err(Error::ShapeMismatch {
+            let times = inputs.iter().filter(|i| i.name == input.name).count();
+            if times > 1 {
+                return Err(Error::DuplicateInput {
                     model: self.name.clone(),
-                    tensor: info.name.clone(),
-                    expected: "one array".into(),
-                    given: "the same input name more than once".into(),
+                    name: info.name.clone(),
+                    times,
                 });
             }
             if info.dtype != input.dtype {
@@ -370,13 +332,10 @@ impl<'d> Model<'d> {
     /// What `nrt_unload` returned; the group's cores are released in that case.
     pub fn unload(self) -> Result<NeuronCoreGroup<'d>> {
         let Model {
-            pool,
-            mut handle,
-            group,
-            ..
+            pool, raw, group, ..
         } = self;
         drop(pool);
-        handle.unload()?;
+        raw.unload()?;
         Ok(group)
     }
 }
@@ -403,23 +362,19 @@ fn run_once(
     })
 }
 
-/// Convert the runtime's tensor info, detecting the dtype numbering (see
-/// [`neuron_rt_sys::DtypeEncoding`]).
+/// Convert the runtime's tensor info, detecting the dtype numbering (see [`DtypeEncoding`]).
 fn describe_tensors(
     model: &str,
-    raw: &RawModel,
-    api: &neuron_rt_sys::NrtApi,
+    infos: Vec<RawTensorInfo>,
 ) -> Result<(Vec<TensorInfo>, Vec<TensorInfo>)> {
-    let infos = raw.tensor_info(api)?;
     let elements = |shape: &[u32]| shape.iter().map(|&d| d as usize).product::<usize>();
     let encoding =
         DtypeEncoding::detect(infos.iter().map(|i| (i.dtype, i.size, elements(&i.shape))))
-            .unwrap_or(DtypeEncoding::Hardware);
+            .unwrap_or(DtypeEncoding::Current);
     let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
     for info in infos {
         let dtype = encoding
-            .to_hardware(info.dtype)
-            .and_then(DType::from_code)
+            .dtype(info.dtype)
             .ok_or_else(|| Error::UnsupportedTensor {
                 model: model.into(),
                 tensor: info.name.clone(),

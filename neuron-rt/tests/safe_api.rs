@@ -234,6 +234,12 @@ fn model_core_count_checks() {
         .unwrap_err();
     assert!(matches!(err, Error::Neff { .. }), "{err:?}");
     assert!(err.to_string().contains("invalid NEFF"), "{err}");
+    // The cause is returned by source(), not repeated in Display (anyhow would print it twice).
+    let cause = std::error::Error::source(&err).expect("the NEFF error is the source");
+    assert!(
+        !err.to_string().contains(&cause.to_string()),
+        "{err} repeats {cause}"
+    );
     assert_eq!(device.free_core_blocks(), vec![range(0, 12)]);
     device.close().unwrap();
 }
@@ -254,7 +260,23 @@ fn tensor_errors_on_run_and_binding() {
         matches!(&err, Error::MissingInput { name, .. } if name == "input"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("'input' was not given"), "{err}");
+    assert!(err.to_string().contains("\"input\" was not given"), "{err}");
+
+    // The same input twice is its own error, not a shape problem.
+    let err = model
+        .run(&[Input::new("input", &x), Input::new("input", &x)])
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicateInput { name, times: 2, .. } if name == "input"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("given 2 times"), "{err}");
+
+    // Names in messages are quoted: a NUL (or newline) inside one is visible, not printed raw.
+    let err = model.run(&[Input::new("in\0put\n", &x)]).unwrap_err();
+    assert!(matches!(&err, Error::UnknownTensor { .. }), "{err:?}");
+    assert!(err.to_string().contains(r#"named "in\0put\n""#), "{err}");
+    assert!(!err.to_string().contains('\0'), "{err}");
 
     let err = model
         .run(&[Input::new("input", &x), Input::new("nope", &x)])
@@ -370,6 +392,26 @@ fn device_lifecycle_errors() {
         .unwrap();
     assert!(matches!(err, Error::DeviceAlreadyOpen { .. }), "{err:?}");
     assert!(err.to_string().contains("inf2.24xlarge"), "{err}");
+    // A one-line summary of both settings, not Debug structs.
+    let Error::DeviceAlreadyOpen {
+        existing,
+        requested,
+    } = &err
+    else {
+        unreachable!()
+    };
+    assert!(
+        existing.starts_with("emulator inf2.xlarge, lock dir "),
+        "{existing}"
+    );
+    assert!(
+        requested.starts_with("emulator inf2.24xlarge, lock dir "),
+        "{requested}"
+    );
+    assert!(
+        !err.to_string().contains('{') && !err.to_string().contains('\n'),
+        "{err}"
+    );
     // The same (or default) settings share the open device.
     let same = open("inf2.xlarge");
     let group = same.core_group_of_size(1).unwrap();

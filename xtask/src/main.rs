@@ -52,10 +52,8 @@ fn bindings(check: bool) -> Result<(), String> {
     ];
     let mut stale = Vec::new();
     for (file, builder) in outputs {
-        let generated = builder
-            .generate()
-            .map_err(|e| format!("bindgen failed on {}: {e}", include.display()))?
-            .to_string();
+        let generated = bindgen_config::render(builder)
+            .map_err(|e| format!("bindgen failed on {}: {e}", include.display()))?;
         let text = format!("{}{generated}", header_comment());
         let path = sys.join("src").join(file);
         if check {
