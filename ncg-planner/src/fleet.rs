@@ -195,7 +195,7 @@ pub enum FleetError {
 
     /// A model is invalid on its own (name, zero cores or replicas, duplicates).
     #[error("{0}")]
-    Model(Box<PlanError>),
+    InvalidModel(Box<PlanError>),
 
     /// A model cannot run on any type or node of the catalogue.
     #[error(
@@ -370,7 +370,7 @@ impl FleetRequest {
                 .map(drop)
                 .or_else(|e| match e {
                     PlanError::IllegalGroupSize { .. } | PlanError::DoesNotFit(_) => Ok(()),
-                    e => Err(FleetError::Model(Box::new(e))),
+                    e => Err(FleetError::InvalidModel(Box::new(e))),
                 })?;
         }
         // A model must fit alone on at least one bin (with its busy cores).
@@ -439,7 +439,7 @@ impl FleetRequest {
             let req = PlanRequest::new(n.topology.clone()).busy_ranges(n.busy.iter().copied());
             let busy = req
                 .busy_mask()
-                .map_err(|e| FleetError::Model(Box::new(e)))?;
+                .map_err(|e| FleetError::InvalidModel(Box::new(e)))?;
             bins.push(Bin {
                 label: n.name.clone(),
                 topology: n.topology.clone(),
