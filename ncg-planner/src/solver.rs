@@ -152,6 +152,10 @@ struct Search<'a> {
     /// Per class, per run index: Σ over runs from that index of ⌊len / size⌋, the most
     /// groups of at least that size the later runs can hold.
     runs_cap: Vec<Vec<u32>>,
+    /// Slot levels (only when the cores per chip are a power of two): per slot size `g`
+    /// (`k, k/2, …, 2`), the number of slot starts (multiples of `g`) at or after each
+    /// position whose core is not busy.
+    slot_levels: Vec<(u32, Vec<u32>)>,
 }
 
 impl<'a> Search<'a> {
@@ -285,6 +289,18 @@ impl<'a> Search<'a> {
                 }
             }
         }
+        let mut slot_levels = Vec::new();
+        if k >= 2 && k.is_power_of_two() {
+            let mut g = k;
+            while g >= 2 {
+                let mut v = vec![0u32; nu + 1];
+                for q in (0..nu).rev() {
+                    v[q] = v[q + 1] + u32::from((q as u32) % g == 0 && !blocked[q]);
+                }
+                slot_levels.push((g, v));
+                g /= 2;
+            }
+        }
         Ok(Search {
             n,
             blocked,
@@ -314,6 +330,7 @@ impl<'a> Search<'a> {
             run_end,
             next_run,
             runs_cap,
+            slot_levels,
         })
     }
 
@@ -501,7 +518,48 @@ impl<'a> Search<'a> {
                 return false;
             }
         }
-        forced <= irr_left
+        if forced > irr_left {
+            return false;
+        }
+        self.slots_suffice(p, irr_left)
+    }
+
+    /// Aligned slots (cores per chip a power of two): for a slot size `g` dividing the
+    /// chip, a regular group of `s > g/2` cores starts at a multiple of `g` (its
+    /// alignment is a power of two ≥ `g`, or a chip start) and covers the starts of
+    /// ⌈s/g⌉ slots, which must not be busy. So the regular groups still to place need
+    /// that many free slot starts ahead; the rest must be irregular (cheapest: the
+    /// groups covering the most slots first).
+    fn slots_suffice(&self, p: u32, irr_left: u32) -> bool {
+        for (g, ahead) in &self.slot_levels {
+            let g = *g;
+            let have = ahead[p as usize];
+            let mut need = 0u32;
+            for (ci, &s) in self.sizes.iter().enumerate() {
+                if 2 * s > g {
+                    need += self.counts[ci] * s.div_ceil(g);
+                }
+            }
+            if need <= have {
+                continue;
+            }
+            // Classes are sorted by size descending: the most slots per group first.
+            let mut excess = need - have;
+            let mut irregular = 0u32;
+            for (ci, &s) in self.sizes.iter().enumerate() {
+                if excess == 0 || 2 * s <= g {
+                    break;
+                }
+                let w = s.div_ceil(g);
+                let take = self.counts[ci].min(excess.div_ceil(w));
+                irregular += take;
+                excess = excess.saturating_sub(take * w);
+            }
+            if excess > 0 || irregular > irr_left {
+                return false;
+            }
+        }
+        true
     }
 
     fn dfs(&mut self, p: u32, ms: u128, rem: u32, r: u32, got: bool, irr_left: u32) -> bool {
