@@ -87,30 +87,4 @@ pub enum DeployError {
         /// The serializer's message.
         reason: String,
     },
-
-    /// `NEURON_RT_VISIBLE_CORES` is not a contiguous set of cores.
-    #[error(
-        "the Neuron runtime needs contiguous NeuronCores, but NEURON_RT_VISIBLE_CORES=`{given}` \
-         names cores {cores}, which are not contiguous; ask the cluster engine for contiguous \
-         cores (the Neuron scheduler extension on Kubernetes; on Ray set \
-         RAY_EXPERIMENTAL_NOSET_NEURON_RT_VISIBLE_CORES=1 and pass the plan's range)"
-    )]
-    NotContiguous {
-        /// The variable's value.
-        given: String,
-        /// The core ids it names, sorted.
-        cores: String,
-    },
-
-    /// `NEURON_RT_VISIBLE_CORES` cannot be parsed.
-    #[error(
-        "NEURON_RT_VISIBLE_CORES=`{given}` is malformed: {reason}; expected an id `3`, a range \
-         `3-6`, or a comma list `3,4,5`"
-    )]
-    VisibleCoresSyntax {
-        /// The variable's value.
-        given: String,
-        /// What is wrong.
-        reason: String,
-    },
 }

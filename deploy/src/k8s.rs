@@ -365,6 +365,7 @@ pub fn static_pods(plan: &FleetPlan, opts: &K8sOptions) -> Result<Vec<Pod>, Depl
         let env = vec![
             env_var(env::VISIBLE_CORES, a.visible_cores_env()),
             env_var(env::REPLICA, w.replica.to_string()),
+            env_var(env::WORKER_COUNT, plan.workers().len().to_string()),
         ];
         let mut c = container(opts, m, a.lnc, env);
         let devices = a.device_paths();

@@ -10,8 +10,10 @@
 //!   per worker pinned to its node with its exact `NEURON_RT_VISIBLE_CORES`.
 //! * [`ray`]: Ray actor / Ray Serve options (`ray_actor_options.resources.neuron_cores`).
 //! * [`models_file`]: the TOML/JSON models-and-catalogue file of the `fleet` example.
-//! * [`visible`]: the worker side — reading `NEURON_RT_VISIBLE_CORES` as Ray or the
-//!   device plugin hands it over (comma lists accepted when contiguous).
+//! * [`visible`]: `NEURON_RT_VISIBLE_CORES` in Ray's comma-list spelling (the worker side
+//!   reads it with `neuron_rt::launch`).
+//! * `neuron-rt-worker` (binary): a worker for Ray actors and pods, on
+//!   `neuron_rt::launch::open_worker_device`.
 //! * [`env`](mod@env): the worker environment variables, one definition each.
 //!
 //! This package is not published; it carries the heavy dependencies (`k8s-openapi`,

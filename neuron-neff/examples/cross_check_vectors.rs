@@ -12,7 +12,33 @@
 
 use std::path::Path;
 
-use neuron_neff::{DType, ModelBuilder, Neff, XorShift64};
+use neuron_neff::{DType, ModelBuilder, Neff};
+
+/// The generator `ModelBuilder::mlp` documents for its weights (xorshift64, shifts 13/7/17, seed 0
+/// replaced by 0x9E3779B97F4A7C15; floats from the top 24 bits in [-1, 1)), restated here so the
+/// test checks the documented algorithm rather than reusing the library's code.
+pub struct XorShift64(u64);
+
+impl XorShift64 {
+    pub fn new(seed: u64) -> Self {
+        XorShift64(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    pub fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+    }
+}
 
 /// One cross-check case: a name and a builder.
 pub fn cases() -> Vec<(&'static str, ModelBuilder)> {

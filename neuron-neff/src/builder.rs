@@ -9,7 +9,6 @@ use crate::header::NeffHeader;
 use crate::program::{
     MAX_NDIM, Op, OpKind, PROGRAM_MEMBER, Program, Tensor, TensorKind, infer_output,
 };
-use crate::tar::TarWriter;
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -92,11 +91,11 @@ pub struct ModelBuilder {
 /// at 0). Each value takes the top 24 bits of the next state: `(x >> 40) / 2^24 * 2 - 1`, a float
 /// in [-1, 1).
 #[derive(Debug, Clone)]
-pub struct XorShift64(u64);
+pub(crate) struct XorShift64(u64);
 
 impl XorShift64 {
     /// A generator with this seed.
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         XorShift64(if seed == 0 {
             0x9E37_79B9_7F4A_7C15
         } else {
@@ -105,7 +104,7 @@ impl XorShift64 {
     }
 
     /// The next state.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -115,7 +114,7 @@ impl XorShift64 {
     }
 
     /// The next float in [-1, 1).
-    pub fn next_f32(&mut self) -> f32 {
+    pub(crate) fn next_f32(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
     }
 }
@@ -311,8 +310,10 @@ impl ModelBuilder {
     /// `a{l} = relu(z{l})` except after the last layer, whose `z` goes through a softmax into
     /// the output `"probs"` `[batch, layer_sizes.last()]`.
     ///
-    /// Weights are deterministic: [`XorShift64`] seeded with `seed`, drawn layer by layer (all
-    /// of `w{l}` row-major, then `b{l}`); weights are scaled by `1/sqrt(fan_in)`, biases by 0.1.
+    /// Weights are deterministic: Marsaglia's xorshift64 (shifts 13, 7, 17) seeded with `seed`
+    /// (0 is replaced by `0x9E37_79B9_7F4A_7C15`), each value the top 24 bits of the next state
+    /// as `(x >> 40) / 2^24 * 2 - 1` in [-1, 1), drawn layer by layer (all of `w{l}` row-major,
+    /// then `b{l}`); weights are scaled by `1/sqrt(fan_in)`, biases by 0.1.
     /// Needs at least two layer sizes (checked in `build()`).
     ///
     /// ```
@@ -556,9 +557,7 @@ impl ModelBuilder {
             });
         }
         let program = self.program()?;
-        let mut tar = TarWriter::new();
-        tar.append(PROGRAM_MEMBER, &program.encode())?;
-        let payload = tar.finish();
+        let payload = crate::tar::write(&[(PROGRAM_MEMBER, &program.encode())])?;
         let mut header = NeffHeader::new(&self.name);
         header.num_tpb = self.cores;
         header.requested_tpb_count = self.cores;

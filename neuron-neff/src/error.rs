@@ -96,12 +96,28 @@ pub enum NeffError {
          1f 8b; the file is corrupt — rebuild it"
     )]
     NotGzip,
-    /// The payload is gzip-compressed (pkg_version 2), so its members cannot be read.
+    /// The payload is gzip-compressed (pkg_version 2), so its members cannot be borrowed
+    /// ([`Neff::members`](crate::Neff::members), [`Neff::member`](crate::Neff::member)).
     #[error(
-        "NEFF payload is gzip-compressed (pkg_version 2); this crate reads only plain tar \
-         payloads (pkg_version 1) — unpack it with neuron-packager to see its members"
+        "NEFF payload is gzip-compressed (pkg_version 2), so members cannot be borrowed from it; \
+         use Neff::tar_payload() or Neff::member_list() to read a decompressed copy"
     )]
     CompressedPayload,
+    /// The pkg_version 2 payload is not one valid gzip member followed by zero padding.
+    #[error("NEFF gzip payload: {reason}; the file is corrupt or truncated — copy or rebuild it")]
+    Gzip {
+        /// What is wrong (from the decoder, or the trailing bytes).
+        reason: String,
+    },
+    /// A member of a compiler NEFF (`neff.json`, a kelf file, `def.json`, `tensor_map.json`) is
+    /// missing or malformed (`FORMAT.md` §5).
+    #[error("NEFF built by the Neuron compiler: {member}: {reason}")]
+    Compiler {
+        /// The member (`neff.json`, `sg00/def.json`, ...).
+        member: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The tar payload is malformed.
     #[error("NEFF payload: {0}")]
     Tar(#[from] TarError),

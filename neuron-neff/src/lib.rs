@@ -32,24 +32,32 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The `neff` command (`cargo run -p neuron-neff --bin neff -- --help`) inspects NEFFs and
+//! The `neff` command (package `neuron-neff-cli`: `cargo run -p neuron-neff-cli -- --help`) inspects NEFFs and
 //! writes MLP and no-op models.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod builder;
+mod compiler;
+mod compiler_builder;
 mod dtype;
 mod error;
 mod eval;
 mod header;
+mod json;
 mod neff;
 mod program;
-pub mod tar;
+mod tar;
 
 #[doc = include_str!("../FORMAT.md")]
 pub mod format {}
 
-pub use builder::{ModelBuilder, XorShift64};
+pub use builder::ModelBuilder;
+pub use compiler::{
+    CompilerLayout, IoKind, IoTensor, MAX_IO_NDIM, MAX_IO_TENSORS, MAX_JSON_BYTES,
+    MAX_PAYLOAD_BYTES, MemberInfo, Subgraph, dtype_from_compiler_name, gunzip_payload,
+};
+pub use compiler_builder::{CompilerNeffBuilder, CompilerTensorSpec};
 pub use dtype::DType;
 pub use error::{BuildError, ErrorLocation, NeffError, ProgramError, TarError};
 pub use header::{HEADER_SIZE, KNOWN_FEATURE_BITS, MAX_NEFF_VERSION_MAJOR, NeffHeader};
@@ -58,3 +66,4 @@ pub use program::{
     FORMAT_VERSION, MAGIC, MAX_COUNT, MAX_NDIM, MAX_TOTAL_TENSOR_BYTES, Op, OpKind, PROGRAM_MEMBER,
     Program, SCRATCH_ALIGN, Tensor, TensorKind,
 };
+pub use tar::TarEntry;

@@ -1,5 +1,8 @@
 //! A whole NEFF file ([`Neff`]): header plus payload.
 
+use std::borrow::Cow;
+
+use crate::compiler::{CompilerLayout, MemberInfo, gunzip_payload};
 use crate::error::NeffError;
 use crate::header::NeffHeader;
 use crate::program::{PROGRAM_MEMBER, Program};
@@ -93,6 +96,44 @@ impl Neff {
             None => Ok(None),
             Some(bytes) => Ok(Some(Program::decode(bytes)?)),
         }
+    }
+
+    /// The payload as a tar archive: borrowed for pkg_version 1, decompressed for pkg_version 2
+    /// (one gzip member followed only by zero padding, at most
+    /// [`MAX_PAYLOAD_BYTES`](crate::MAX_PAYLOAD_BYTES) once decompressed; else
+    /// [`NeffError::Gzip`]).
+    pub fn tar_payload(&self) -> Result<Cow<'_, [u8]>, NeffError> {
+        if self.is_compressed() {
+            Ok(Cow::Owned(gunzip_payload(&self.payload)?))
+        } else {
+            Ok(Cow::Borrowed(&self.payload))
+        }
+    }
+
+    /// Every member of the payload, compressed or not (validated like the emulator does).
+    pub fn member_list(&self) -> Result<Vec<MemberInfo>, NeffError> {
+        let tar = self.tar_payload()?;
+        TarReader::new(&tar)
+            .map(|e| {
+                e.map(|e| MemberInfo {
+                    name: e.name_str(),
+                    size: e.data.len() as u64,
+                    is_file: e.is_file(),
+                })
+                .map_err(NeffError::from)
+            })
+            .collect()
+    }
+
+    /// The layout of a NEFF built by the Neuron compiler (`FORMAT.md` §5): `Ok(None)` when the
+    /// payload has an emulator program or no `neff.json`; an error naming the member for a
+    /// malformed one (the emulator's load fails with `NRT_INVALID` on the same files).
+    pub fn compiler_layout(&self) -> Result<Option<CompilerLayout>, NeffError> {
+        let tar = self.tar_payload()?;
+        if TarReader::find(&tar, PROGRAM_MEMBER)?.is_some() {
+            return Ok(None);
+        }
+        CompilerLayout::parse(&tar)
     }
 
     /// Compares the header hash with the payload, as the emulator does under

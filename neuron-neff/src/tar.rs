@@ -1,5 +1,5 @@
-//! A minimal, bounds-checked ustar reader ([`TarReader`]) and writer ([`TarWriter`]) following
-//! the rules of `FORMAT.md` §2, shared with the emulator's C reader.
+//! The strict, bounds-checked ustar reader ([`TarReader`]) that validates payloads exactly like
+//! the emulator's C reader (`FORMAT.md` §2), and the writer (the `tar` crate, [`write`]).
 
 use crate::error::TarError;
 
@@ -34,15 +34,6 @@ impl TarEntry<'_> {
 /// Iterates the members of a ustar archive, validating each header (checksum, octal size,
 /// data within the archive). After the first error the iterator ends.
 ///
-/// ```
-/// use neuron_neff::tar::{TarReader, TarWriter};
-/// let mut w = TarWriter::new();
-/// w.append("a.txt", b"hello").unwrap();
-/// let bytes = w.finish();
-/// let names: Vec<String> = TarReader::new(&bytes).map(|e| e.unwrap().name_str()).collect();
-/// assert_eq!(names, ["a.txt"]);
-/// assert_eq!(TarReader::find(&bytes, "a.txt").unwrap(), Some(&b"hello"[..]));
-/// ```
 #[derive(Debug, Clone)]
 pub struct TarReader<'a> {
     data: &'a [u8],
@@ -195,22 +186,13 @@ impl<'a> Iterator for TarReader<'a> {
     }
 }
 
-/// Writes a POSIX ustar archive of regular files (mode 0644, uid/gid 0, mtime 0, so the output
-/// is deterministic), ended by two zero blocks.
-#[derive(Debug, Clone, Default)]
-pub struct TarWriter {
-    out: Vec<u8>,
-}
-
-impl TarWriter {
-    /// An empty archive.
-    pub fn new() -> Self {
-        TarWriter::default()
-    }
-
-    /// Appends a regular file. The name must be 1 ..= 100 bytes without NUL (it is stored in the
-    /// `name` field; the `prefix` field is left empty).
-    pub fn append(&mut self, name: &str, data: &[u8]) -> Result<(), TarError> {
+/// Writes a POSIX ustar archive of regular files with the `tar` crate (mode 0644, uid/gid 0,
+/// mtime 0, so the output is deterministic), ended by two zero blocks. Names must be 1 ..= 100
+/// bytes without NUL (stored whole in the `name` field, which the reader above and the C reader
+/// both read).
+pub(crate) fn write(members: &[(&str, &[u8])]) -> Result<Vec<u8>, TarError> {
+    let mut b = tar::Builder::new(Vec::new());
+    for &(name, data) in members {
         let bad = |reason| TarError::BadName {
             name: name.to_string(),
             reason,
@@ -230,31 +212,20 @@ impl TarWriter {
                 size: data.len() as u64,
             });
         }
-        let mut h = [0u8; BLOCK];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        h[100..108].copy_from_slice(b"0000644\0");
-        h[108..116].copy_from_slice(b"0000000\0");
-        h[116..124].copy_from_slice(b"0000000\0");
-        h[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
-        h[136..148].copy_from_slice(b"00000000000\0");
-        h[156] = b'0';
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].fill(b' ');
-        let sum: u32 = h.iter().map(|&c| u32::from(c)).sum();
-        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        self.out.extend_from_slice(&h);
-        self.out.extend_from_slice(data);
-        let pad = data.len().div_ceil(BLOCK) * BLOCK - data.len();
-        self.out.resize(self.out.len() + pad, 0);
-        Ok(())
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_size(data.len() as u64);
+        // Direct field write (not set_path): ustar name of <= 100 bytes, prefix left empty.
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_cksum();
+        b.append(&h, data)
+            .map_err(|_| bad("the tar writer refused it"))?;
     }
-
-    /// Ends the archive with two zero blocks and returns its bytes.
-    pub fn finish(mut self) -> Vec<u8> {
-        self.out.resize(self.out.len() + 2 * BLOCK, 0);
-        self.out
-    }
+    Ok(b.into_inner().expect("writing to a Vec cannot fail"))
 }
 
 #[cfg(test)]
@@ -262,10 +233,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Vec<u8> {
-        let mut w = TarWriter::new();
-        w.append("neff.json", b"{}").unwrap();
-        w.append("nrtemu/program.bin", b"PROGRAM").unwrap();
-        w.finish()
+        write(&[("neff.json", b"{}"), ("nrtemu/program.bin", b"PROGRAM")]).unwrap()
     }
 
     #[test]
@@ -283,8 +251,8 @@ mod tests {
         );
         assert_eq!(TarReader::find(&t, "nrtemu").unwrap(), None);
         assert_eq!(TarReader::find(&[], "x").unwrap(), None);
-        // the checksum field is "NNNNNN\0 " and matches
-        assert_eq!(&t[148 + 6..156], b"\0 ");
+        // the tar crate writes the checksum as octal digits and a NUL, which the reader accepts
+        assert!(parse_octal(&t[148..156]).is_some());
     }
 
     #[test]
@@ -341,10 +309,7 @@ mod tests {
 
     #[test]
     fn duplicates_and_skipped_types() {
-        let mut w = TarWriter::new();
-        w.append("a", b"1").unwrap();
-        w.append("a", b"2").unwrap();
-        let t = w.finish();
+        let t = write(&[("a", b"1"), ("a", b"2")]).unwrap();
         assert_eq!(
             TarReader::find(&t, "a").unwrap_err().to_string(),
             "tar member 'a' appears twice"
@@ -360,21 +325,12 @@ mod tests {
 
     #[test]
     fn writer_rejects_bad_names() {
-        let mut w = TarWriter::new();
-        let err = w.append(&"n".repeat(101), b"").unwrap_err();
+        let err = write(&[(&"n".repeat(101), b"")]).unwrap_err();
         assert!(err.to_string().contains("longer than 100 bytes"));
-        assert!(
-            w.append("", b"")
-                .unwrap_err()
-                .to_string()
-                .contains("it is empty")
-        );
-        assert!(
-            w.append("a\0b", b"")
-                .unwrap_err()
-                .to_string()
-                .contains("NUL")
-        );
+        let err = write(&[("", b"")]).unwrap_err();
+        assert!(err.to_string().contains("it is empty"));
+        let err = write(&[("a\0b", b"")]).unwrap_err();
+        assert!(err.to_string().contains("NUL"));
     }
 
     #[test]

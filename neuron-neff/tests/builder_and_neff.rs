@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use neuron_neff::tar::TarWriter;
 use neuron_neff::{
     BuildError, DType, HashCheck, ModelBuilder, Neff, NeffError, NeffHeader, OpKind, Program,
     TensorKind,
@@ -287,9 +286,7 @@ fn builder_errors_name_op_tensor_got_and_expected() {
 #[test]
 fn neff_without_program_or_compressed() {
     // a compiler-style NEFF: tar without nrtemu/program.bin
-    let mut w = TarWriter::new();
-    w.append("neff.json", b"{}").unwrap();
-    let payload = w.finish();
+    let payload = tar_of(&[("neff.json", b"{}")]);
     let mut h = NeffHeader::new("compiled");
     h.set_payload_hash(&payload);
     let mut bytes = h.to_bytes().to_vec();
@@ -313,7 +310,7 @@ fn neff_without_program_or_compressed() {
     assert!(neff.verify_hash());
     let e = neff.member("x").unwrap_err();
     assert_eq!(e, NeffError::CompressedPayload);
-    assert!(e.to_string().contains("unpack it with neuron-packager"));
+    assert!(e.to_string().contains("Neff::tar_payload()"));
 }
 
 #[test]
@@ -380,4 +377,18 @@ fn program_of_builder_validates_like_the_parser() {
         .program()
         .unwrap();
     assert_eq!(Program::decode(&p.encode()).unwrap(), p);
+}
+
+/// A plain ustar archive of regular files (the `tar` crate, like the library's writer).
+fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_path(name).unwrap();
+        h.set_cksum();
+        b.append(&h, *data).unwrap();
+    }
+    b.into_inner().unwrap()
 }

@@ -27,6 +27,7 @@ fn c_emulator_agrees_with_rust() {
         .arg(emu.join("src/program.c"))
         .arg(emu.join("src/tar.c"))
         .arg(emu.join("src/sha256.c"))
+        .arg(emu.join("src/errbuf.c"))
         .arg("-lm")
         .status()
         .expect("run gcc");

@@ -100,6 +100,9 @@ macro_rules! nrt_api {
             $( $(#[$odoc])* pub $oname: OptionalFn<unsafe extern "C" fn($($oty),*) $(-> $oret)?>, )*
             /// `nrt_emu_set_option`: present only in the emulator (see `emulator/include/nrt_emu.h`).
             pub nrt_emu_set_option: OptionalFn<unsafe extern "C" fn(*const c_char, *const c_char) -> NRT_STATUS>,
+            /// `nrt_emu_set_reference_kernel`: present only in the emulator (see
+            /// `emulator/include/nrt_emu.h` and [`crate::emu`]).
+            pub nrt_emu_set_reference_kernel: OptionalFn<crate::emu::SetReferenceKernelFn>,
             source: ApiSource,
             version: RuntimeVersion,
         }
@@ -154,6 +157,10 @@ macro_rules! nrt_api {
                         f: None,
                         name: "nrt_emu_set_option",
                     },
+                    nrt_emu_set_reference_kernel: OptionalFn {
+                        f: None,
+                        name: "nrt_emu_set_reference_kernel",
+                    },
                 })
             }
 
@@ -162,6 +169,7 @@ macro_rules! nrt_api {
                     $( $rname: r.$rname, )*
                     $( $oname: r.$oname, )*
                     nrt_emu_set_option: r.nrt_emu_set_option,
+                    nrt_emu_set_reference_kernel: r.nrt_emu_set_reference_kernel,
                     source,
                     version: RuntimeVersion::default(),
                 }
@@ -172,6 +180,7 @@ macro_rules! nrt_api {
             $( $rname: unsafe extern "C" fn($($rty),*) $(-> $rret)?, )*
             $( $oname: OptionalFn<unsafe extern "C" fn($($oty),*) $(-> $oret)?>, )*
             nrt_emu_set_option: OptionalFn<unsafe extern "C" fn(*const c_char, *const c_char) -> NRT_STATUS>,
+            nrt_emu_set_reference_kernel: OptionalFn<crate::emu::SetReferenceKernelFn>,
         }
 
         #[cfg(feature = "emulator")]
@@ -191,6 +200,12 @@ macro_rules! nrt_api {
                 )*
                 #[link_name = "neuron_rt_emu_nrt_emu_set_option"]
                 pub fn nrt_emu_set_option(key: *const c_char, value: *const c_char) -> NRT_STATUS;
+                #[link_name = "neuron_rt_emu_nrt_emu_set_reference_kernel"]
+                pub fn nrt_emu_set_reference_kernel(
+                    model_name: *const c_char,
+                    kernel: crate::emu::nrt_emu_kernel_fn,
+                    user_data: *mut c_void,
+                ) -> NRT_STATUS;
             }
         }
 
@@ -203,6 +218,10 @@ macro_rules! nrt_api {
                     nrt_emu_set_option: OptionalFn {
                         f: Some(emulator_symbols::nrt_emu_set_option),
                         name: "nrt_emu_set_option",
+                    },
+                    nrt_emu_set_reference_kernel: OptionalFn {
+                        f: Some(emulator_symbols::nrt_emu_set_reference_kernel),
+                        name: "nrt_emu_set_reference_kernel",
                     },
                 };
                 NrtApi::from_resolved(resolved, ApiSource::Emulator)

@@ -91,6 +91,7 @@ mod declarations {
 
 mod api;
 mod device;
+pub mod emu;
 mod loader;
 mod status;
 

@@ -116,7 +116,11 @@ fn guard() -> MutexGuard<'static, ()> {
 
 /// A NEFF header (`pkg_version` 2, gzip payload) that loads without an emulator program.
 fn neff_v2(name: &str, cores: u32) -> Vec<u8> {
-    let payload = [0x1fu8, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+    // A complete, empty gzip member (header, an empty fixed-Huffman block, CRC-32 0, ISIZE 0): the
+    // emulator decodes pkg_version 2 payloads, and an empty archive is a metadata-only model.
+    let payload = [
+        0x1fu8, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
     let mut b = vec![0u8; 1024];
     b[0..8].copy_from_slice(&2u64.to_le_bytes());
     b[8..16].copy_from_slice(&1024u64.to_le_bytes());

@@ -136,6 +136,8 @@ pub struct DeviceBuilder {
     log_level: Option<LogLevel>,
     lnc: Option<Lnc>,
     lock_dir: Option<PathBuf>,
+    kernels: crate::reference_kernel::ReferenceKernels,
+    compiled: crate::reference_kernel::CompiledSettings,
 }
 
 impl DeviceBuilder {
@@ -170,6 +172,51 @@ impl DeviceBuilder {
     /// Directory of the emulator's cross-process core locks (`NEURON_RT_EMULATOR_LOCK_DIR`).
     pub fn emulator_lock_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.lock_dir = Some(dir.into());
+        self
+    }
+
+    /// Register a CPU reference implementation for the NEFFs named `model` (the header's name,
+    /// [`Model::name`](crate::Model::name); the Neuron compiler writes `file.neff`), on the
+    /// emulator. The emulator cannot compute a NEFF built by the Neuron compiler: without a
+    /// kernel its executions are timed and leave zeros in the outputs. With one, every execution
+    /// calls `kernel` on the executing thread with the model's inputs and outputs
+    /// ([`KernelIo`](crate::KernelIo)); an `Err` (or a panic) fails the execution with
+    /// `NRT_FAILURE` and is logged through the `log` facade. Registering a name again replaces
+    /// the kernel. Ignored on hardware. See the [`KernelIo`](crate::KernelIo) example.
+    pub fn reference_kernel<F>(mut self, model: impl Into<String>, kernel: F) -> Self
+    where
+        F: Fn(&mut crate::KernelIo<'_>) -> std::result::Result<(), String> + Send + Sync + 'static,
+    {
+        self.kernels.insert(model.into(), Box::new(kernel));
+        self
+    }
+
+    /// Simulated device time of one execution of the compiler NEFF named `model` on the
+    /// emulator (`NEURON_RT_EMULATOR_DEVICE_TIME_US` `model=US`); microsecond resolution, at most
+    /// 1000 s. Models without their own time use
+    /// [`compiled_default_device_time`](Self::compiled_default_device_time) (default 0).
+    pub fn compiled_device_time(
+        mut self,
+        model: impl Into<String>,
+        time: std::time::Duration,
+    ) -> Self {
+        let model = model.into();
+        self.compiled.time_us.retain(|(m, _)| *m != model);
+        self.compiled.time_us.push((model, time.as_micros() as u64));
+        self
+    }
+
+    /// Simulated device time of compiler NEFFs without their own
+    /// ([`compiled_device_time`](Self::compiled_device_time)) on the emulator.
+    pub fn compiled_default_device_time(mut self, time: std::time::Duration) -> Self {
+        self.compiled.default_time_us = Some(time.as_micros() as u64);
+        self
+    }
+
+    /// What a compiler NEFF's outputs hold after an emulated execution without a reference
+    /// kernel (`NEURON_RT_EMULATOR_OUTPUT_FILL`; default [`OutputFill::Zeros`](crate::OutputFill)).
+    pub fn compiled_output_fill(mut self, fill: crate::OutputFill) -> Self {
+        self.compiled.fill = Some(fill);
         self
     }
 
@@ -242,6 +289,10 @@ impl Drop for DeviceInner {
         // failed open closes explicitly, and a reused device is released after the lock.
         let mut lifecycle = LIFECYCLE.lock();
         ffi::close(&self.api);
+        if self.backend == BackendKind::Emulator {
+            // After nrt_close no model can call a kernel; the closures are dropped next.
+            ffi::clear_reference_kernels(&self.api);
+        }
         lifecycle.runtime_open = false;
         RUNTIME_CLOSED.notify_all();
     }
@@ -425,11 +476,19 @@ impl DeviceInner {
             BackendKind::Emulator => configure_emulator(&api, &settings)?,
             BackendKind::Hardware => check_hardware_environment(&settings)?,
         }
-        ffi::init(&api)?;
+        if let Err(e) = ffi::init(&api) {
+            if backend == BackendKind::Emulator {
+                ffi::clear_reference_kernels(&api); // `settings` (the kernels) is dropped next
+            }
+            return Err(e);
+        }
         let (total_cores, visible_cores) = match ffi::core_counts(&api) {
             Ok(counts) => counts,
             Err(e) => {
                 ffi::close(&api);
+                if backend == BackendKind::Emulator {
+                    ffi::clear_reference_kernels(&api);
+                }
                 return Err(e);
             }
         };
@@ -585,6 +644,14 @@ fn configure_emulator(api: &NrtApi, settings: &DeviceBuilder) -> Result<()> {
             .map(|d| d.to_string_lossy().into_owned())
             .as_deref(),
     )?;
+    ffi::set_emulator_option(
+        api,
+        c"device_time_us",
+        settings.compiled.device_time_spec().as_deref(),
+    )?;
+    ffi::set_emulator_option(api, c"output_fill", settings.compiled.fill_spec())?;
+    // The kernels stay alive in `settings`, which the DeviceInner keeps until after nrt_close.
+    ffi::register_reference_kernels(api, &settings.kernels)?;
     Ok(())
 }
 

@@ -375,3 +375,7 @@ impl<'m, 'a> Execution<'m, 'a> {
 }
 
 // Feature submodules: one file per feature under `neuron-rt/src/ffi/`, declared here.
+
+mod reference_kernel;
+
+pub(crate) use reference_kernel::{clear_reference_kernels, register_reference_kernels};

@@ -23,6 +23,7 @@
 //! |---|---|
 //! | `neuron-rt` (this) | [`Device`], [`NeuronCoreGroup`], [`Model`], [`IoBinding`], typed errors |
 //! | [`ncg_planner`] | which contiguous cores each worker gets ([`Device::core_groups_for_plan`]) |
+//! | [`launch`] (this) | one process per planned worker: spawn, restart, signals; the worker-side [`launch::open_worker_device`] |
 //! | [`neuron_neff`] | NEFF header parsing, and the emulator's model builder |
 //! | [`neuron_rt_sys`] | raw bindings and the function table (real library or emulator) |
 //!
@@ -37,6 +38,16 @@
 //! - [`Model`] is `Send + Sync`. [`Model::run`] is the convenience path (ndarray in, owned arrays
 //!   out); [`Model::binding`] gives an [`IoBinding`] whose write/execute/read allocate nothing.
 //!   An `IoBinding` is `Send` but not `Sync`: make one per thread.
+//!
+//! # NEFFs from the Neuron compiler on the emulator
+//!
+//! A `model.neff` built by `neuronx-cc` loads on the emulator with its real inputs and outputs
+//! (names, dtypes including f16/bf16, shapes), and [`Model::run`] / [`IoBinding`] work on it. The
+//! emulator cannot compute the compiler's program, so an execution is **timed, with zeroed
+//! outputs** — not the model's results — unless a CPU reference implementation is registered for
+//! the model's name with [`DeviceBuilder::reference_kernel`] ([`KernelIo`] has an example;
+//! `cargo run --example real_neff` checks `x @ y` against ndarray). Loading refuses a NEFF
+//! compiled for another logical-core size than the device's.
 //!
 //! # Logging
 //!
@@ -64,6 +75,16 @@
 //! | `NEURON_RT_EXEC_TIMEOUT` | runtime, emulator | execution timeout in seconds, read at load |
 //! | `NEURON_RT_EMULATOR_INSTANCE` | emulator | instance to emulate (default `inf2.xlarge`) |
 //! | `NEURON_RT_EMULATOR_LOCK_DIR` | emulator | directory of the cross-process core locks |
+//! | `NEURON_RT_WORKER_MODEL`, `NEURON_RT_WORKER_REPLICA`, `NEURON_RT_WORKER_COUNT`, `NEURON_RT_WORKER_RESTARTS` | [`launch`] | a launched worker's assignment (see [`launch`]) |
+//! | `NEURON_RT_EMULATOR_DEVICE_TIME_US` | emulator | device time of compiler NEFFs: `250`, or `file.neff=250,40` ([`DeviceBuilder::compiled_device_time`]) |
+//! | `NEURON_RT_EMULATOR_OUTPUT_FILL` | emulator | `zeros` (default) or `pattern`: compiler NEFFs' outputs without a reference kernel ([`DeviceBuilder::compiled_output_fill`]) |
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `emulator` | on | the built-in emulator backend |
+//! | `launch` | on | the multi-process supervisor [`launch::Launcher`] (adds `signal-hook` to catch SIGTERM/SIGINT and `rustix` to forward them, so neuron-rt needs no `unsafe` for signals) |
 #![deny(missing_docs)]
 
 mod binding;
@@ -73,7 +94,9 @@ mod element;
 mod error;
 mod ffi;
 mod group;
+pub mod launch;
 mod model;
+mod reference_kernel;
 mod tensor;
 
 pub use binding::IoBinding;
@@ -87,6 +110,7 @@ pub use half::{bf16, f16};
 pub use model::{LoadFailed, LoadOptions, Model};
 pub use ncg_planner::CoreRange;
 pub use neuron_rt_sys::RuntimeVersion;
+pub use reference_kernel::{KernelFn, KernelInput, KernelIo, KernelOutput, OutputFill};
 pub use tensor::{Input, Outputs, TensorInfo, TensorUsage};
 
 pub use ncg_planner;

@@ -54,7 +54,14 @@ impl<'d> NeuronCoreGroup<'d> {
     ///
     /// The NEFF header is checked in Rust first: a model compiled for more cores than the group
     /// has is refused ([`Error::ModelNeedsMoreCores`]), and so is a group larger than the model
-    /// needs unless [`LoadOptions::allow_idle_cores`] ([`Error::GroupLargerThanModel`]).
+    /// needs unless [`LoadOptions::allow_idle_cores`] ([`Error::GroupLargerThanModel`]), and a
+    /// model compiled for another logical-core size than the device's (header `lnc_size`, e.g.
+    /// a trn2 NEFF built with `--lnc=2` on a device opened at LNC 1) is refused with
+    /// [`Error::Neff`] holding [`NeffError::LncMismatch`](neuron_neff::NeffError::LncMismatch).
+    ///
+    /// A NEFF built by the Neuron compiler reports its real inputs and outputs; on the emulator
+    /// it runs as a timed execution with zeroed outputs unless a reference kernel is registered
+    /// ([`DeviceBuilder::reference_kernel`](crate::DeviceBuilder::reference_kernel)).
     pub fn load_with(self, neff: &[u8], options: &LoadOptions) -> Result<Model<'d>> {
         self.try_load_with(neff, options)
             .map_err(|failed| failed.error)
@@ -122,6 +129,23 @@ impl<'d> Model<'d> {
         })?;
         let (model_cores, group_cores) = (header.core_count(), group.len());
         let name = header.name().to_string();
+        // Compiler NEFFs record the logical core size they were built for (`lnc_size`); the
+        // runtime's is the topology's (LNC 1 on instances without the setting).
+        if let Some(runtime) = group.device().topology().map(|t| t.lnc().unwrap_or(1)) {
+            if header.lnc_size() != runtime {
+                return Err(Error::Neff {
+                    source: neuron_neff::NeffError::LncMismatch {
+                        neff: header.lnc_size(),
+                        runtime,
+                    },
+                    context: ErrorContext {
+                        model: Some(name),
+                        cores: Some(cores),
+                        tensor: None,
+                    },
+                });
+            }
+        }
         if model_cores > group_cores {
             return Err(Error::ModelNeedsMoreCores {
                 model: name,

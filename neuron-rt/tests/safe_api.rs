@@ -5,7 +5,7 @@
 //! releasing it.
 
 use ndarray::{Array2, ArrayD};
-use neuron_neff::{ModelBuilder, XorShift64};
+use neuron_neff::ModelBuilder;
 use neuron_rt::ncg_planner::{ModelSpec, PlanRequest, Topology};
 use neuron_rt::{Backend, CoreRange, Device, Error, Input, LoadOptions};
 use std::sync::{Mutex, MutexGuard};
@@ -39,6 +39,32 @@ fn mlp(name: &str, seed: u64) -> Vec<u8> {
     ModelBuilder::mlp(name, &[4, 8, 3], 2, seed)
         .build()
         .unwrap()
+}
+
+/// The generator `ModelBuilder::mlp` documents for its weights (xorshift64, shifts 13/7/17, seed 0
+/// replaced by 0x9E3779B97F4A7C15; floats from the top 24 bits in [-1, 1)), restated here so the
+/// test checks the documented algorithm rather than reusing the library's code.
+struct XorShift64(u64);
+
+impl XorShift64 {
+    fn new(seed: u64) -> Self {
+        XorShift64(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+    }
 }
 
 /// The MLP `ModelBuilder::mlp` describes, computed in Rust from the same generator.

@@ -1,23 +1,25 @@
 //! A worker for cluster engines (Ray actors, Kubernetes pods): reads its assignment from
-//! the environment, opens the device on exactly those cores, loads its model, runs it
-//! once and reports one JSON line on stdout.
+//! the environment with `neuron_rt::launch::open_worker_device` (which accepts Ray's comma
+//! lists when contiguous and refuses a set with a gap), opens the device on exactly those
+//! cores, loads its model, runs it once and reports one JSON line on stdout.
 //!
-//! Environment ([`neuron_rt_deploy::env`]): `NEURON_RT_VISIBLE_CORES` (required; a
-//! range or a comma list of contiguous ids, as Ray writes it), `NEURON_RT_WORKER_MODEL`,
-//! `NEURON_RT_WORKER_REPLICA`, `NEURON_RT_WORKER_MODEL_PATH` (a NEFF; without it a small
-//! built-in MLP is used), `NEURON_RT_WORKER_COMPILED_CORES`.
+//! Environment ([`neuron_rt_deploy::env`]): `NEURON_RT_VISIBLE_CORES` (required),
+//! `NEURON_RT_WORKER_MODEL`, `NEURON_RT_WORKER_REPLICA`, `NEURON_RT_WORKER_MODEL_PATH` (a
+//! NEFF; without it a small built-in MLP is used).
 //!
 //! `--hold-ms N` keeps the cores reserved N ms after the run (tests use it to overlap
-//! workers). Exit status 2 with the reason on stderr when the assignment is unusable
-//! (e.g. non-contiguous cores).
+//! workers). On an unusable assignment the launcher contract's exit codes apply
+//! (`neuron_rt::launch::EXIT_BAD_ASSIGNMENT`, `EXIT_CORES_UNAVAILABLE`), with the reason on
+//! stderr.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use ndarray::Array2;
 use neuron_neff::ModelBuilder;
-use neuron_rt::{Device, Input};
-use neuron_rt_deploy::{env, visible};
+use neuron_rt::Input;
+use neuron_rt::launch::open_worker_device;
+use neuron_rt_deploy::env;
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -40,24 +42,13 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument `{other}`; see the file's docs").into()),
         }
     }
-    let given = var(env::VISIBLE_CORES).ok_or(
-        "NEURON_RT_VISIBLE_CORES is not set: a worker must be told its cores (the cluster \
-         engine or the fleet plan sets it)",
-    )?;
-    // Refuse a non-contiguous set before the runtime does, with the reason.
-    let cores = visible::parse_visible_cores(&given)?;
-    let model = var(env::MODEL).unwrap_or_else(|| "demo".into());
-    let replica = var(env::REPLICA).unwrap_or_else(|| "-".into());
-    let device = Device::open()?;
-    let reserved = device
-        .visible_range()
-        .ok_or("the runtime did not report which cores it reserved")?;
-    if reserved != cores {
-        return Err(format!(
-            "the runtime reserved cores {reserved} but NEURON_RT_VISIBLE_CORES named {cores}"
-        )
-        .into());
-    }
+    let (assignment, device) = open_worker_device().unwrap_or_else(|e| e.exit());
+    let given = assignment.visible_cores_text.clone();
+    let cores = assignment.cores;
+    let model = assignment.model.clone().unwrap_or_else(|| "demo".into());
+    let replica = assignment
+        .replica
+        .map_or_else(|| "-".to_string(), |r| r.to_string());
     let group = device.core_group_of_size(device.visible_cores())?;
     let neff = match var(env::MODEL_PATH) {
         Some(p) => std::fs::read(&p).map_err(|e| format!("{}={p}: {e}", env::MODEL_PATH))?,

@@ -18,10 +18,12 @@ static char *opt_value[NRTEMU_OPT_COUNT];
 static bool opt_set[NRTEMU_OPT_COUNT];
 
 static const char *const opt_keys[NRTEMU_OPT_COUNT] = {
-    "instance", "lnc", "lock_dir", "visible_cores", "num_cores", "log_level"};
+    "instance",  "lnc",           "lock_dir", "visible_cores", "num_cores",
+    "log_level", "device_time_us", "output_fill"};
 static const char *const opt_envs[NRTEMU_OPT_COUNT] = {
     "NEURON_RT_EMULATOR_INSTANCE", "NEURON_LOGICAL_NC_CONFIG", "NEURON_RT_EMULATOR_LOCK_DIR",
-    "NEURON_RT_VISIBLE_CORES",     "NEURON_RT_NUM_CORES",      "NEURON_RT_LOG_LEVEL"};
+    "NEURON_RT_VISIBLE_CORES",     "NEURON_RT_NUM_CORES",      "NEURON_RT_LOG_LEVEL",
+    "NEURON_RT_EMULATOR_DEVICE_TIME_US", "NEURON_RT_EMULATOR_OUTPUT_FILL"};
 
 const char *nrtemu_config_env_name(int opt) { return opt_envs[opt]; }
 
@@ -137,6 +139,87 @@ bool nrtemu_env_true(const char *name) {
     return strcmp(v, "1") == 0 || strncasecmp(v, "true", 4) == 0 || strncasecmp(v, "yes", 3) == 0;
 }
 
+/* ---- compiler NEFFs: device time and output fill ----------------------------------------- */
+
+/* Whole-string microseconds, at most 10^9 (1000 s). */
+static bool parse_us(const char *s, size_t n, uint64_t *ns) {
+    while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (n == 0 || n > 10) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > 1000000000u) return false;
+    *ns = v * 1000u;
+    return true;
+}
+
+/* "US" or "NAME=US,...,US": 0 and *ns for model (its entry, else the default, else 0); -1 when
+   malformed (two defaults, an empty entry, a bad number). */
+static int parse_device_time(const char *spec, const char *model, uint64_t *ns) {
+    uint64_t def = 0, named = 0;
+    bool have_def = false, have_named = false;
+    const char *p = spec;
+    if (is_blank(spec)) {
+        *ns = 0;
+        return 0;
+    }
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        uint64_t v;
+        if (eq == NULL) {
+            if (have_def || !parse_us(p, n, &v)) return -1;
+            have_def = true;
+            def = v;
+        } else {
+            size_t kl = (size_t)(eq - p);
+            if (kl == 0 || !parse_us(eq + 1, n - kl - 1, &v)) return -1;
+            if (!have_named && strlen(model) == kl && memcmp(model, p, kl) == 0) {
+                have_named = true;
+                named = v;
+            }
+        }
+        if (end == NULL) break;
+        p = end + 1;
+    }
+    *ns = have_named ? named : def;
+    return 0;
+}
+
+static int parse_fill(const char *v) {
+    if (is_blank(v)) return NRTEMU_FILL_ZEROS;
+    v = skip_ws(v);
+    if (strncasecmp(v, "zeros", 5) == 0 && is_blank(v + 5)) return NRTEMU_FILL_ZEROS;
+    if (strncasecmp(v, "pattern", 7) == 0 && is_blank(v + 7)) return NRTEMU_FILL_PATTERN;
+    return -1;
+}
+
+NRT_STATUS nrtemu_compiled_exec_config(const char *model, uint64_t *device_time_ns, int *fill,
+                                       const char *fn) {
+    NRT_STATUS st = NRT_SUCCESS;
+    char *dt = nrtemu_config_get(NRTEMU_OPT_DEVICE_TIME_US);
+    char *fv = nrtemu_config_get(NRTEMU_OPT_OUTPUT_FILL);
+    *device_time_ns = 0;
+    *fill = NRTEMU_FILL_ZEROS;
+    if (dt != NULL && parse_device_time(dt, model, device_time_ns) != 0) {
+        LOG_ERROR(fn, "NEURON_RT_EMULATOR_DEVICE_TIME_US='%s' is malformed: expected microseconds "
+                      "(0-1000000000), or a comma list of NAME=US entries and at most one bare "
+                      "default, e.g. \"file.neff=250,40\"", dt);
+        st = NRT_INVALID;
+    } else if (fv != NULL && (*fill = parse_fill(fv)) < 0) {
+        LOG_ERROR(fn, "NEURON_RT_EMULATOR_OUTPUT_FILL='%s' is malformed: expected zeros or pattern",
+                  fv);
+        st = NRT_INVALID;
+    }
+    free(dt);
+    free(fv);
+    return st;
+}
+
 /* ---- nrt_emu_set_option ------------------------------------------------------------------ */
 
 NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
@@ -150,7 +233,7 @@ NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
         if (strcmp(key, opt_keys[i]) == 0) opt = i;
     if (opt < 0) {
         LOG_ERROR(fn, "unknown option '%s' (valid: instance, lnc, lock_dir, visible_cores, "
-                      "num_cores, log_level)", key);
+                      "num_cores, log_level, device_time_us, output_fill)", key);
         return NRT_INVALID;
     }
     if (nrtemu_state_status() == NRT_SUCCESS) {
@@ -177,6 +260,12 @@ NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
             break;
         case NRTEMU_OPT_NUM_CORES: ok = is_blank(value) || parse_whole_uint(value, &u); break;
         case NRTEMU_OPT_LOG_LEVEL: ok = nrtemu_log_parse_level(value) >= 0; break;
+        case NRTEMU_OPT_DEVICE_TIME_US: {
+            uint64_t ns;
+            ok = parse_device_time(value, "", &ns) == 0;
+            break;
+        }
+        case NRTEMU_OPT_OUTPUT_FILL: ok = parse_fill(value) >= 0; break;
         default: break;
         }
         if (!ok) {

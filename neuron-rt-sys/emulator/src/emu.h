@@ -4,16 +4,21 @@
  * Map of the sources (one Neuron rule per file):
  *   instance.c     instance presets (chips, cores, memory, family/size codes)
  *   config.c       options (nrt_emu_set_option) + environment: instance, LNC, visible/num cores,
- *                  lock dir, exec timeout, hash validation
+ *                  lock dir, exec timeout, hash validation, compiler-NEFF device time / fill
  *   log.c          runtime-style log lines on stderr, NEURON_RT_LOG_LEVEL
  *   status.c       nrt_get_status_as_str
  *   lifecycle.c    nrt_init / nrt_close state machine, core counts, instance info, device memory
  *   reservation.c  cross-process NeuronCore exclusivity (flock'd lock files)
- *   neff.c         NEFF container checks (FORMAT.md §1-2)
+ *   neff.c         NEFF container checks (FORMAT.md §1-2), payload lookup (§2, §5)
+ *   inflate.c      gzip/DEFLATE decoder (pkg_version 2 payloads)
+ *   json.c         strict JSON parser (compiler NEFF metadata)
+ *   compiled.c     I/O tensors of a NEFF built by the Neuron compiler (FORMAT.md §5)
+ *   reference.c    reference kernels registered by model name (nrt_emu_set_reference_kernel)
  *   model.c        nrt_load / unload / placement / model info
  *   tensor.c       tensors (device/host/empty/attached/slices, reference-counted storage)
  *   tensor_set.c   tensor sets
- *   execute.c      nrt_execute / nrt_execute_repeat: validation, CPU run, timing model (FORMAT.md §4)
+ *   execute.c      nrt_execute / nrt_execute_repeat: validation, CPU run (program, reference
+ *                  kernel or output fill), timing model (FORMAT.md §4)
  *   version.c      nrt_get_version
  *   profile.c      nrt_profile_start / nrt_profile_stop
  *
@@ -108,6 +113,8 @@ enum {
     NRTEMU_OPT_VISIBLE_CORES,
     NRTEMU_OPT_NUM_CORES,
     NRTEMU_OPT_LOG_LEVEL,
+    NRTEMU_OPT_DEVICE_TIME_US,
+    NRTEMU_OPT_OUTPUT_FILL,
     NRTEMU_OPT_COUNT
 };
 /* malloc'd copy of the option (if set) else of its environment variable, or NULL. */
@@ -137,6 +144,11 @@ NRT_STATUS nrtemu_request_resolve(const nrtemu_topo *t, nrtemu_request *r, const
 /* malloc'd base directory of the lock files (option/env or the default), or NULL. */
 char *nrtemu_lock_dir_base(void);
 bool nrtemu_env_true(const char *name);
+enum { NRTEMU_FILL_ZEROS = 0, NRTEMU_FILL_PATTERN = 1 };
+/* Execution settings of a compiler NEFF named model (options device_time_us, output_fill);
+   NRT_INVALID (logged) when malformed. */
+NRT_STATUS nrtemu_compiled_exec_config(const char *model, uint64_t *device_time_ns, int *fill,
+                                       const char *fn);
 /* NEURON_RT_EXEC_TIMEOUT in ns; NRT_INVALID (logged) when malformed. */
 NRT_STATUS nrtemu_exec_timeout_ns(uint64_t *ns, const char *fn);
 
@@ -206,6 +218,10 @@ struct nrt_model {
     uint32_t chip;
     uint64_t const_bytes;
     nrtemu_program *prog;    /* NULL: NEFF without emulator program */
+    struct nrtemu_compiled *compiled; /* compiler NEFF (FORMAT.md §5): timed execution */
+    int fill;                /* compiled: NRTEMU_FILL_* */
+    nrt_emu_kernel_fn kernel; /* compiled: reference kernel taken at load, or NULL */
+    void *kernel_data;
     size_t n_in, n_io;
     nrtemu_io_slot *io;
     size_t scratch_bytes;
@@ -213,6 +229,8 @@ struct nrt_model {
     uint64_t timeout_ns;
     _Atomic(struct nrtemu_profile *) prof;
 };
+/* I/O descriptor i of the model's program or compiler metadata (inputs first), NULL if none. */
+const nrtemu_io_desc *nrtemu_model_io(const struct nrt_model *m, size_t i);
 /* Looks a handle up in the registry and takes a reference (release with nrtemu_model_put).
    Returns NULL with *st set (NRT_INVALID_HANDLE / NRT_UNINITIALIZED / NRT_CLOSED, logged). */
 struct nrt_model *nrtemu_model_get(const nrt_model_t *handle, NRT_STATUS *st, const char *fn);
@@ -233,12 +251,16 @@ typedef struct nrtemu_neff {
     char name[256];
     const uint8_t *payload;
     size_t payload_len;
-    const uint8_t *program; /* nrtemu/program.bin, or NULL */
+    const uint8_t *program; /* nrtemu/program.bin (points into the payload or inflated), or NULL */
     size_t program_len;
+    uint8_t *inflated;      /* pkg_version 2: the decompressed tar (owned) */
+    struct nrtemu_compiled *compiled; /* compiler layout (owned; the caller may take it) */
 } nrtemu_neff;
-/* Container checks of FORMAT.md §1-2 in order. On failure logs and returns the status. */
+/* Container checks of FORMAT.md §1-2 in order, then the payload (§2, §5). On failure logs and
+   returns the status (nothing to release). On success call nrtemu_neff_release when done. */
 NRT_STATUS nrtemu_neff_parse(const void *bytes, size_t size, uint32_t runtime_lnc,
                              bool validate_hash, nrtemu_neff *out, const char *fn);
+void nrtemu_neff_release(nrtemu_neff *n);
 
 /* ---- tensor.c ---------------------------------------------------------------------------- */
 #define NRTEMU_TENSOR_MAGIC 0x54454e53u /* "TENS" */
@@ -283,6 +305,10 @@ uint64_t nrtemu_hash(const char *s, size_t len);
 /* hint: index tried first (callers pass the io position). */
 nrt_tensor_t *nrtemu_set_find(const nrtemu_tensor_set *s, const char *name, size_t len,
                               uint64_t hash, size_t hint);
+
+/* ---- reference.c: reference kernels (nrt_emu_set_reference_kernel) ------------------------ */
+/* The kernel registered for a model name (false when none). */
+bool nrtemu_reference_kernel(const char *model, nrt_emu_kernel_fn *fn, void **data);
 
 /* ---- profile.c --------------------------------------------------------------------------- */
 void nrtemu_profile_record(struct nrt_model *m, uint64_t start_ns, uint64_t cpu_done_ns,

@@ -4,7 +4,8 @@
  *    model alive while it runs even if another thread unloads it).
  * 2. Bind each program input/output to the tensor of the same name in the input/output set
  *    (cached name hashes, the io position tried first); check presence and exact byte size.
- * 3. Run the program on the CPU, on the calling thread (scratch malloc'd only when needed).
+ * 3. Run the program on the CPU, on the calling thread (scratch malloc'd only when needed); for a
+ *    NEFF built by the Neuron compiler, call its reference kernel or fill its outputs instead.
  * 4. Timing model (FORMAT.md §4): the device time is split into k pipeline stages, one per core
  *    of the model; per-core free_at timestamps live under one mutex, held only to compute the
  *    schedule; the thread then sleeps (clock_nanosleep, absolute CLOCK_MONOTONIC) until its
@@ -123,12 +124,42 @@ static NRT_STATUS run_cpu(const struct nrt_model *m, void *const *io, const char
     return NRT_SUCCESS;
 }
 
+/* A compiler NEFF's execution (FORMAT.md §5): the reference kernel, else the output fill. */
+static NRT_STATUS run_compiled(const struct nrt_model *m, void *const *io, const char *fn) {
+    size_t n_out = m->n_io - m->n_in;
+    if (m->kernel == NULL) {
+        for (size_t i = 0; i < n_out; i++) {
+            uint8_t *o = io[m->n_in + i];
+            size_t size = m->io[m->n_in + i].size;
+            if (m->fill == NRTEMU_FILL_PATTERN)
+                for (size_t b = 0; b < size; b++) o[b] = (uint8_t)(b % 251u);
+            else
+                memset(o, 0, size);
+        }
+        return NRT_SUCCESS;
+    }
+    nrt_emu_tensor stack[IO_STACK];
+    nrt_emu_tensor *t = m->n_io <= IO_STACK ? stack : malloc(m->n_io * sizeof *t);
+    if (t == NULL) return NRT_RESOURCE;
+    for (size_t i = 0; i < m->n_io; i++) {
+        const nrtemu_io_desc *d = nrtemu_model_io(m, i);
+        t[i] = (nrt_emu_tensor){.name = d->name, .dtype = d->dtype, .ndim = d->ndim,
+                                .shape = d->dims, .data = io[i], .size = d->size_bytes};
+    }
+    NRT_STATUS st = m->kernel(m->kernel_data, m->name, t, m->n_in, t + m->n_in, n_out);
+    if (st != NRT_SUCCESS)
+        LOG_ERROR(fn, "the reference kernel of '%s' failed with status %d (%s)", m->name, (int)st,
+                  nrtemu_status_name(st));
+    if (t != stack) free(t);
+    return st;
+}
+
 /* Common prologue: model lookup, program presence, sets. */
 static struct nrt_model *begin(nrt_model_t *model, const nrt_tensor_set_t *in,
                                const nrt_tensor_set_t *out, NRT_STATUS *st, const char *fn) {
     struct nrt_model *m = nrtemu_model_get(model, st, fn);
     if (m == NULL) return NULL;
-    if (m->prog == NULL) {
+    if (m->prog == NULL && m->compiled == NULL) {
         LOG_ERROR(fn, "model '%s' has no emulator program (nrtemu/program.bin): the emulator can "
                       "load a NEFF built by the Neuron compiler for its metadata but cannot execute "
                       "it", m->name);
@@ -157,7 +188,7 @@ NRTEMU_API NRT_STATUS nrt_execute(nrt_model_t *model, const nrt_tensor_set_t *in
         st = NRT_RESOURCE;
     } else {
         st = bind_io(m, input_set, output_set, io, fn);
-        if (st == NRT_SUCCESS) st = run_cpu(m, io, fn);
+        if (st == NRT_SUCCESS) st = m->prog ? run_cpu(m, io, fn) : run_compiled(m, io, fn);
         if (profiling) t1 = nrtemu_now_ns();
         if (st == NRT_SUCCESS) st = device_wait(m, fn);
         if (io != io_stack) free(io);
@@ -167,10 +198,10 @@ NRTEMU_API NRT_STATUS nrt_execute(nrt_model_t *model, const nrt_tensor_set_t *in
     return st;
 }
 
-static bool repeatable(const nrtemu_program *p, size_t n_in, size_t n_io) {
+static bool repeatable(const struct nrt_model *m, size_t n_in, size_t n_io) {
     if (n_in == 0 || n_io != 2 * n_in) return false;
     for (size_t i = 0; i < n_in; i++) {
-        const nrtemu_io_desc *a = nrtemu_program_io(p, i), *b = nrtemu_program_io(p, n_in + i);
+        const nrtemu_io_desc *a = nrtemu_model_io(m, i), *b = nrtemu_model_io(m, n_in + i);
         if (a->dtype != b->dtype || a->ndim != b->ndim || a->size_bytes != b->size_bytes)
             return false;
         for (uint32_t d = 0; d < a->ndim; d++)
@@ -190,7 +221,7 @@ NRTEMU_API NRT_STATUS nrt_execute_repeat(nrt_model_t *model, const nrt_tensor_se
         nrtemu_model_put(m);
         return NRT_INVALID;
     }
-    if (!repeatable(m->prog, m->n_in, m->n_io)) {
+    if (!repeatable(m, m->n_in, m->n_io)) {
         LOG_ERROR(fn, "model '%s' requires a NEFF built for repeat: every output must match the "
                       "input at the same position in dtype and shape", m->name);
         nrtemu_model_put(m);
@@ -207,7 +238,7 @@ NRTEMU_API NRT_STATUS nrt_execute_repeat(nrt_model_t *model, const nrt_tensor_se
     } else {
         st = bind_io(m, input_set, output_set, io, fn);
         for (int r = 0; st == NRT_SUCCESS && r < repeat_count; r++) {
-            st = run_cpu(m, io, fn);
+            st = m->prog ? run_cpu(m, io, fn) : run_compiled(m, io, fn);
             if (st == NRT_SUCCESS) st = device_wait(m, fn);
             if (st == NRT_SUCCESS && r + 1 < repeat_count) {
                 /* iteration r's outputs become iteration r+1's inputs (by position) */

@@ -14,14 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiled.h"
+
 void nrtemu_model_ref(struct nrt_model *m) { atomic_fetch_add(&m->refs, 1); }
 
 void nrtemu_model_put(struct nrt_model *m) {
     if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1) return;
     nrtemu_program_free(m->prog);
+    nrtemu_compiled_free(m->compiled);
     free(m->io);
     m->magic = 0;
     free(m);
+}
+
+const nrtemu_io_desc *nrtemu_model_io(const struct nrt_model *m, size_t i) {
+    if (m->prog != NULL) return nrtemu_program_io(m->prog, i);
+    if (m->compiled != NULL) return nrtemu_compiled_io(m->compiled, i);
+    return NULL;
 }
 
 /* with rt.lock held */
@@ -96,7 +105,10 @@ static NRT_STATUS load_common(const void *neff_bytes, size_t size, int32_t vnc, 
     if (st != NRT_SUCCESS) return st;
 
     struct nrt_model *m = calloc(1, sizeof *m);
-    if (m == NULL) return NRT_RESOURCE;
+    if (m == NULL) {
+        nrtemu_neff_release(&neff);
+        return NRT_RESOURCE;
+    }
     m->magic = NRTEMU_MODEL_MAGIC;
     atomic_init(&m->refs, 1);
     atomic_init(&m->prof, NULL);
@@ -106,27 +118,42 @@ static NRT_STATUS load_common(const void *neff_bytes, size_t size, int32_t vnc, 
         char err[512];
         if (nrtemu_program_parse(neff.program, neff.program_len, &m->prog, err, sizeof err) != 0) {
             LOG_ERROR(fn, "invalid emulator program in NEFF '%s': %s", m->name, err);
+            nrtemu_neff_release(&neff);
             free(m);
             return NRT_INVALID;
         }
         m->n_io = nrtemu_program_io_count(m->prog);
         m->n_in = nrtemu_program_input_count(m->prog);
-        m->io = calloc(m->n_io ? m->n_io : 1, sizeof *m->io);
+        m->scratch_bytes = nrtemu_program_scratch_bytes(m->prog);
+        m->device_time_ns = nrtemu_program_device_time_ns(m->prog);
+        m->const_bytes = nrtemu_program_constant_bytes(m->prog);
+    } else if (neff.compiled != NULL) {
+        m->compiled = neff.compiled; /* the model takes it */
+        neff.compiled = NULL;
+        m->n_io = nrtemu_compiled_io_count(m->compiled);
+        m->n_in = nrtemu_compiled_input_count(m->compiled);
+        st = nrtemu_compiled_exec_config(m->name, &m->device_time_ns, &m->fill, fn);
+        if (st != NRT_SUCCESS) {
+            nrtemu_neff_release(&neff);
+            nrtemu_model_put(m);
+            return st;
+        }
+        if (!nrtemu_reference_kernel(m->name, &m->kernel, &m->kernel_data)) m->kernel = NULL;
+    }
+    nrtemu_neff_release(&neff);
+    if (m->n_io > 0) {
+        m->io = calloc(m->n_io, sizeof *m->io);
         if (m->io == NULL) {
-            nrtemu_program_free(m->prog);
-            free(m);
+            nrtemu_model_put(m);
             return NRT_RESOURCE;
         }
         for (size_t i = 0; i < m->n_io; i++) {
-            const nrtemu_io_desc *d = nrtemu_program_io(m->prog, i);
+            const nrtemu_io_desc *d = nrtemu_model_io(m, i);
             m->io[i].name = d->name;
             m->io[i].len = strlen(d->name);
             m->io[i].hash = nrtemu_hash(d->name, m->io[i].len);
             m->io[i].size = d->size_bytes;
         }
-        m->scratch_bytes = nrtemu_program_scratch_bytes(m->prog);
-        m->device_time_ns = nrtemu_program_device_time_ns(m->prog);
-        m->const_bytes = nrtemu_program_constant_bytes(m->prog);
     }
     nrtemu_exec_timeout_ns(&m->timeout_ns, fn);
 
@@ -188,7 +215,16 @@ static NRT_STATUS load_common(const void *neff_bytes, size_t size, int32_t vnc, 
     }
     LOG_INFO(fn, "loaded NEFF '%s' on vnc %u-%u (nc%u-nc%u)%s", m->name, m->first_vnc,
              m->first_vnc + k - 1, first_core + m->first_vnc, first_core + m->first_vnc + k - 1,
-             m->prog ? "" : " without an emulator program (metadata only)");
+             m->prog ? "" : m->compiled ? " (built by the Neuron compiler)"
+                                        : " without an emulator program (metadata only)");
+    if (m->compiled != NULL)
+        LOG_INFO(fn, "NEFF '%s' was built by the Neuron compiler: the emulator does NOT run its "
+                     "program. Each execution is timed (device time %llu us, "
+                     "NEURON_RT_EMULATOR_DEVICE_TIME_US) and its outputs %s; they are not the "
+                     "model's results", m->name, (unsigned long long)(m->device_time_ns / 1000),
+                 m->kernel != NULL ? "are computed by the registered CPU reference kernel"
+                 : m->fill == NRTEMU_FILL_PATTERN ? "are filled with a byte pattern (i % 251)"
+                                                  : "are filled with zeros");
     *model = m;
     return NRT_SUCCESS;
 }
@@ -294,7 +330,7 @@ NRTEMU_API NRT_STATUS nrt_get_model_tensor_info(nrt_model_t *model,
         return NRT_INVALID;
     }
     size_t n = m->n_io, dims = 0;
-    for (size_t i = 0; i < n; i++) dims += nrtemu_program_io(m->prog, i)->ndim;
+    for (size_t i = 0; i < n; i++) dims += nrtemu_model_io(m, i)->ndim;
     size_t bytes = sizeof(nrt_tensor_info_array_t) + n * sizeof(nrt_tensor_info_t) +
                    dims * sizeof(uint32_t);
     nrt_tensor_info_array_t *a = calloc(1, bytes);
@@ -306,7 +342,7 @@ NRTEMU_API NRT_STATUS nrt_get_model_tensor_info(nrt_model_t *model,
                                             n * sizeof(nrt_tensor_info_t));
     a->tensor_count = n;
     for (size_t i = 0; i < n; i++) {
-        const nrtemu_io_desc *d = nrtemu_program_io(m->prog, i);
+        const nrtemu_io_desc *d = nrtemu_model_io(m, i);
         nrt_tensor_info_t *ti = &a->tensor_array[i];
         snprintf(ti->name, sizeof ti->name, "%s", d->name);
         ti->usage = d->usage == 0 ? NRT_TENSOR_USAGE_INPUT : NRT_TENSOR_USAGE_OUTPUT;

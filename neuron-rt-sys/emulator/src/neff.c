@@ -1,10 +1,13 @@
 /* neff.c: the NEFF container checks of FORMAT.md §1-2, in the order written there, and the
- * lookup of the emulator program (nrtemu/program.bin) in the ustar payload. */
+ * lookup of the emulator program (nrtemu/program.bin) in the ustar payload (decompressed first for
+ * pkg_version 2), else of the compiler layout (compiled.c, FORMAT.md §5). */
 #include "emu.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "compiled.h"
 #include "sha256.h"
 #include "tar.h"
 
@@ -89,25 +92,49 @@ NRT_STATUS nrtemu_neff_parse(const void *bytes, size_t size, uint32_t runtime_ln
                       "LNC %u (NEURON_LOGICAL_NC_CONFIG)", out->name, out->lnc_size, runtime_lnc);
         return NRT_INVALID;
     }
+    const uint8_t *tar = out->payload;
+    size_t tar_len = out->payload_len;
+    char err[512];
     if (out->pkg_version == 2) {
         if (out->payload_len < 2 || out->payload[0] != 0x1f || out->payload[1] != 0x8b) {
             LOG_ERROR(fn, "invalid NEFF '%s': pkg_version 2 payload is not gzip data", out->name);
             return NRT_INVALID;
         }
-        return NRT_SUCCESS; /* compressed: no emulator program */
+        if (nrtemu_compiled_gunzip(out->payload, out->payload_len, NRTEMU_COMPILED_MAX_PAYLOAD,
+                                   &out->inflated, &tar_len, err, sizeof err) != 0) {
+            LOG_ERROR(fn, "invalid NEFF '%s': %s", out->name, err);
+            return NRT_INVALID;
+        }
+        tar = out->inflated;
     }
-    char err[256];
     const uint8_t *prog = NULL;
     size_t plen = 0;
-    int rc = nrtemu_tar_find(out->payload, out->payload_len, "nrtemu/program.bin", &prog, &plen,
-                             err, sizeof err);
+    int rc = nrtemu_tar_find(tar, tar_len, "nrtemu/program.bin", &prog, &plen, err, sizeof err);
     if (rc < 0) {
         LOG_ERROR(fn, "invalid NEFF '%s': malformed tar payload: %s", out->name, err);
+        nrtemu_neff_release(out);
         return NRT_INVALID;
     }
     if (rc == 0) {
         out->program = prog;
         out->program_len = plen;
+        return NRT_SUCCESS;
+    }
+    /* no emulator program: a NEFF built by the Neuron compiler (FORMAT.md §5) */
+    rc = nrtemu_compiled_parse(tar, tar_len, &out->compiled, err, sizeof err);
+    if (rc < 0) {
+        LOG_ERROR(fn, "invalid NEFF '%s': %s", out->name, err);
+        nrtemu_neff_release(out);
+        return NRT_INVALID;
     }
     return NRT_SUCCESS;
+}
+
+void nrtemu_neff_release(nrtemu_neff *n) {
+    free(n->inflated);
+    n->inflated = NULL;
+    n->program = NULL;
+    n->program_len = 0;
+    nrtemu_compiled_free(n->compiled);
+    n->compiled = NULL;
 }

@@ -47,6 +47,7 @@
 #define nrt_profile_start neuron_rt_emu_nrt_profile_start
 #define nrt_profile_stop neuron_rt_emu_nrt_profile_stop
 #define nrt_emu_set_option neuron_rt_emu_nrt_emu_set_option
+#define nrt_emu_set_reference_kernel neuron_rt_emu_nrt_emu_set_reference_kernel
 #endif
 
 #endif

@@ -3,6 +3,8 @@
    messages; keep them in step. Host byte order is assumed little-endian for tensor data. */
 #include "program.h"
 
+#include "errbuf.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,14 +53,6 @@ struct nrtemu_program {
 };
 
 /* ---------------------------------------------------------------- helpers */
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...) {
-    if (err == NULL || err_len == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 size_t nrtemu_dtype_size(uint32_t dtype) {
     switch (dtype) {
@@ -131,7 +125,7 @@ typedef struct reader {
 
 static int need(reader *r, size_t n, const char *what) {
     if (r->len - r->off < n) {
-        set_err(r->err, r->err_len,
+        nrtemu_set_err(r->err, r->err_len,
                 "program is truncated at offset %zu: expected %s (%zu bytes), only %zu remain",
                 r->off, what, n, r->len - r->off);
         return -1;
@@ -277,21 +271,21 @@ static int check_op(const nrtemu_program *p, uint32_t i, const op *o, const uint
     const tensor *out = &p->tensors[o->out];
     char s1[128], s2[128];
     if (out->kind != KIND_OUTPUT && out->kind != KIND_INTERMEDIATE) {
-        set_err(err, err_len,
+        nrtemu_set_err(err, err_len,
                 "op %u (%s): output '%s' is a %s tensor, expected an output or intermediate "
                 "tensor",
                 i, on, out->name, kind_name(out->kind));
         return -1;
     }
     if (writer[o->out] != NONE) {
-        set_err(err, err_len, "op %u (%s): output '%s' is already written by op %u", i, on,
+        nrtemu_set_err(err, err_len, "op %u (%s): output '%s' is already written by op %u", i, on,
                 out->name, writer[o->out]);
         return -1;
     }
     for (uint32_t k = 0; k < o->n_in; k++) {
         const tensor *t = &p->tensors[o->in[k]];
         if ((t->kind == KIND_OUTPUT || t->kind == KIND_INTERMEDIATE) && writer[o->in[k]] == NONE) {
-            set_err(err, err_len,
+            nrtemu_set_err(err, err_len,
                     "op %u (%s): input '%s' is read before any op writes it, expected an input, "
                     "a constant or a tensor written by an earlier op",
                     i, on, t->name);
@@ -301,12 +295,12 @@ static int check_op(const nrtemu_program *p, uint32_t i, const op *o, const uint
     if (o->opcode == OP_IDENTITY) {
         const tensor *x = &p->tensors[o->in[0]];
         if (out->dtype != x->dtype) {
-            set_err(err, err_len, "op %u (%s): output '%s' has dtype %s, expected %s", i, on,
+            nrtemu_set_err(err, err_len, "op %u (%s): output '%s' has dtype %s, expected %s", i, on,
                     out->name, nrtemu_dtype_name(out->dtype), nrtemu_dtype_name(x->dtype));
             return -1;
         }
         if (out->elems != x->elems) {
-            set_err(err, err_len,
+            nrtemu_set_err(err, err_len,
                     "op %u (%s): output '%s' has shape %s (%llu elements), expected %llu "
                     "elements like input '%s' %s",
                     i, on, out->name, fmt_shape(s1, sizeof s1, out->dims, out->ndim),
@@ -319,13 +313,13 @@ static int check_op(const nrtemu_program *p, uint32_t i, const op *o, const uint
     for (uint32_t k = 0; k < o->n_in; k++) {
         const tensor *t = &p->tensors[o->in[k]];
         if (t->dtype != DTYPE_FLOAT32) {
-            set_err(err, err_len, "op %u (%s): input '%s' has dtype %s, expected FLOAT32", i, on,
+            nrtemu_set_err(err, err_len, "op %u (%s): input '%s' has dtype %s, expected FLOAT32", i, on,
                     t->name, nrtemu_dtype_name(t->dtype));
             return -1;
         }
     }
     if (out->dtype != DTYPE_FLOAT32) {
-        set_err(err, err_len, "op %u (%s): output '%s' has dtype %s, expected FLOAT32", i, on,
+        nrtemu_set_err(err, err_len, "op %u (%s): output '%s' has dtype %s, expected FLOAT32", i, on,
                 out->name, nrtemu_dtype_name(out->dtype));
         return -1;
     }
@@ -342,7 +336,7 @@ static int check_op(const nrtemu_program *p, uint32_t i, const op *o, const uint
     case OP_MUL: {
         const tensor *b = &p->tensors[o->in[1]];
         if (broadcast(a, b, want, &want_nd) != 0) {
-            set_err(err, err_len,
+            nrtemu_set_err(err, err_len,
                     "op %u (%s): inputs '%s' %s and '%s' %s do not broadcast, expected each "
                     "dimension pair (right-aligned) to be equal or 1",
                     i, on, a->name, fmt_shape(s1, sizeof s1, a->dims, a->ndim), b->name,
@@ -354,7 +348,7 @@ static int check_op(const nrtemu_program *p, uint32_t i, const op *o, const uint
     case OP_MATMUL: {
         const tensor *b = &p->tensors[o->in[1]];
         if (a->ndim < 2) {
-            set_err(err, err_len,
+            nrtemu_set_err(err, err_len,
                     "op %u (%s): input '%s' has shape %s, expected at least 2 dimensions "
                     "[..., M, K]",
                     i, on, a->name, fmt_shape(s1, sizeof s1, a->dims, a->ndim));
@@ -365,7 +359,7 @@ static int check_op(const nrtemu_program *p, uint32_t i, const op *o, const uint
                    (b->ndim == a->ndim &&
                     memcmp(a->dims, b->dims, (a->ndim - 2) * sizeof(uint32_t)) == 0);
         if (!b_ok || b->dims[b->ndim - 2] != kk) {
-            set_err(err, err_len,
+            nrtemu_set_err(err, err_len,
                     "op %u (%s): input '%s' has shape %s, expected [%u,N] or the leading dims of "
                     "'%s' %s followed by [%u,N]",
                     i, on, b->name, fmt_shape(s1, sizeof s1, b->dims, b->ndim), (unsigned)kk,
@@ -381,7 +375,7 @@ static int check_op(const nrtemu_program *p, uint32_t i, const op *o, const uint
     default: break;
     }
     if (!same_shape(out->dims, out->ndim, want, want_nd)) {
-        set_err(err, err_len, "op %u (%s): output '%s' has shape %s, expected %s", i, on,
+        nrtemu_set_err(err, err_len, "op %u (%s): output '%s' has shape %s, expected %s", i, on,
                 out->name, fmt_shape(s1, sizeof s1, out->dims, out->ndim),
                 fmt_shape(s2, sizeof s2, want, want_nd));
         return -1;
@@ -399,7 +393,7 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
     snprintf(what, sizeof what, "tensor %u kind", i);
     if (rd_u8(r, what, &kind)) return -1;
     if (kind > KIND_INTERMEDIATE) {
-        set_err(r->err, r->err_len,
+        nrtemu_set_err(r->err, r->err_len,
                 "tensor %u: kind %u is unknown, expected 0 (input), 1 (output), 2 (constant) or 3 "
                 "(intermediate)",
                 i, (unsigned)kind);
@@ -409,14 +403,14 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
     snprintf(what, sizeof what, "tensor %u reserved bytes", i);
     if (rd_u8(r, what, &res[0]) || rd_u8(r, what, &res[1]) || rd_u8(r, what, &res[2])) return -1;
     if (res[0] | res[1] | res[2]) {
-        set_err(r->err, r->err_len, "tensor %u: reserved bytes are not zero, expected 0", i);
+        nrtemu_set_err(r->err, r->err_len, "tensor %u: reserved bytes are not zero, expected 0", i);
         return -1;
     }
     snprintf(what, sizeof what, "tensor %u dtype", i);
     if (rd_u32(r, what, &t->dtype)) return -1;
     size_t esize = nrtemu_dtype_size(t->dtype);
     if (esize == 0) {
-        set_err(r->err, r->err_len,
+        nrtemu_set_err(r->err, r->err_len,
                 "tensor %u: dtype 0x%X is unknown, expected a hardware nrt_dtype_t code "
                 "0x1..=0xF",
                 i, (unsigned)t->dtype);
@@ -425,7 +419,7 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
     snprintf(what, sizeof what, "tensor %u ndim", i);
     if (rd_u32(r, what, &t->ndim)) return -1;
     if (t->ndim > MAX_NDIM) {
-        set_err(r->err, r->err_len, "tensor %u: ndim is %u, expected 0..=8", i,
+        nrtemu_set_err(r->err, r->err_len, "tensor %u: ndim is %u, expected 0..=8", i,
                 (unsigned)t->ndim);
         t->ndim = 0;
         return -1;
@@ -434,7 +428,7 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
         snprintf(what, sizeof what, "tensor %u dims[%u]", i, d);
         if (rd_u32(r, what, &t->dims[d])) return -1;
         if (t->dims[d] == 0) {
-            set_err(r->err, r->err_len, "tensor %u: dims[%u] is 0, expected >= 1", i, d);
+            nrtemu_set_err(r->err, r->err_len, "tensor %u: dims[%u] is 0, expected >= 1", i, d);
             return -1;
         }
     }
@@ -442,7 +436,7 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
     snprintf(what, sizeof what, "tensor %u name_len", i);
     if (rd_u16(r, what, &name_len)) return -1;
     if (name_len == 0 || name_len > 255) {
-        set_err(r->err, r->err_len, "tensor %u: name_len is %u, expected 1..=255", i,
+        nrtemu_set_err(r->err, r->err_len, "tensor %u: name_len is %u, expected 1..=255", i,
                 (unsigned)name_len);
         return -1;
     }
@@ -450,16 +444,16 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
     if (need(r, name_len, what)) return -1;
     const uint8_t *nm = r->p + r->off;
     if (memchr(nm, 0, name_len) != NULL) {
-        set_err(r->err, r->err_len, "tensor %u: name contains a NUL byte, expected none", i);
+        nrtemu_set_err(r->err, r->err_len, "tensor %u: name contains a NUL byte, expected none", i);
         return -1;
     }
     if (!valid_utf8(nm, name_len)) {
-        set_err(r->err, r->err_len, "tensor %u: name is not valid UTF-8", i);
+        nrtemu_set_err(r->err, r->err_len, "tensor %u: name is not valid UTF-8", i);
         return -1;
     }
     t->name = malloc((size_t)name_len + 1);
     if (t->name == NULL) {
-        set_err(r->err, r->err_len, "out of memory");
+        nrtemu_set_err(r->err, r->err_len, "out of memory");
         return -1;
     }
     memcpy(t->name, nm, name_len);
@@ -476,7 +470,7 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
         elems *= t->dims[d];
     }
     if (elems > NRTEMU_MAX_TOTAL_TENSOR_BYTES / esize) {
-        set_err(r->err, r->err_len,
+        nrtemu_set_err(r->err, r->err_len,
                 "tensor %u ('%s'): size exceeds the 16 GiB limit (17179869184 bytes)", i, t->name);
         return -1;
     }
@@ -488,14 +482,14 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
         if (rd_u64(r, what, &byte_len)) return -1;
         if (byte_len != t->bytes) {
             char s[128];
-            set_err(r->err, r->err_len,
+            nrtemu_set_err(r->err, r->err_len,
                     "tensor %u ('%s'): constant byte_len is %llu, expected %llu (%s %s)", i,
                     t->name, (unsigned long long)byte_len, (unsigned long long)t->bytes,
                     nrtemu_dtype_name(t->dtype), fmt_shape(s, sizeof s, t->dims, t->ndim));
             return -1;
         }
         if (byte_len > (uint64_t)(r->len - r->off)) { /* checked in 64 bits: no truncation */
-            set_err(r->err, r->err_len,
+            nrtemu_set_err(r->err, r->err_len,
                     "program is truncated at offset %zu: expected tensor %u ('%s') data (%llu "
                     "bytes), only %zu remain",
                     r->off, i, t->name, (unsigned long long)byte_len, r->len - r->off);
@@ -514,7 +508,7 @@ static int parse_op(reader *r, const nrtemu_program *p, uint32_t i, op *o) {
     if (rd_u32(r, what, &o->opcode)) return -1;
     on = op_name(o->opcode);
     if (o->opcode < OP_IDENTITY || o->opcode > OP_MUL) {
-        set_err(r->err, r->err_len, "op %u: opcode %u is unknown, expected 1..=6", i,
+        nrtemu_set_err(r->err, r->err_len, "op %u: opcode %u is unknown, expected 1..=6", i,
                 (unsigned)o->opcode);
         return -1;
     }
@@ -522,7 +516,7 @@ static int parse_op(reader *r, const nrtemu_program *p, uint32_t i, op *o) {
     snprintf(what, sizeof what, "op %u input_count", i);
     if (rd_u32(r, what, &o->n_in)) return -1;
     if (o->n_in != want_in) {
-        set_err(r->err, r->err_len, "op %u (%s): input_count is %u, expected %u", i, on,
+        nrtemu_set_err(r->err, r->err_len, "op %u (%s): input_count is %u, expected %u", i, on,
                 (unsigned)o->n_in, (unsigned)want_in);
         return -1;
     }
@@ -530,7 +524,7 @@ static int parse_op(reader *r, const nrtemu_program *p, uint32_t i, op *o) {
         snprintf(what, sizeof what, "op %u inputs[%u]", i, k);
         if (rd_u32(r, what, &o->in[k])) return -1;
         if (o->in[k] >= p->n_tensors) {
-            set_err(r->err, r->err_len,
+            nrtemu_set_err(r->err, r->err_len,
                     "op %u (%s): inputs[%u] is tensor index %u, expected < tensor_count %u", i,
                     on, k, (unsigned)o->in[k], (unsigned)p->n_tensors);
             return -1;
@@ -539,7 +533,7 @@ static int parse_op(reader *r, const nrtemu_program *p, uint32_t i, op *o) {
     snprintf(what, sizeof what, "op %u output", i);
     if (rd_u32(r, what, &o->out)) return -1;
     if (o->out >= p->n_tensors) {
-        set_err(r->err, r->err_len,
+        nrtemu_set_err(r->err, r->err_len,
                 "op %u (%s): output is tensor index %u, expected < tensor_count %u", i, on,
                 (unsigned)o->out, (unsigned)p->n_tensors);
         return -1;
@@ -548,7 +542,7 @@ static int parse_op(reader *r, const nrtemu_program *p, uint32_t i, op *o) {
     snprintf(what, sizeof what, "op %u attr_count", i);
     if (rd_u32(r, what, &attr_count)) return -1;
     if (attr_count != 0) {
-        set_err(r->err, r->err_len, "op %u (%s): attr_count is %u, expected 0", i, on,
+        nrtemu_set_err(r->err, r->err_len, "op %u (%s): attr_count is %u, expected 0", i, on,
                 (unsigned)attr_count);
         return -1;
     }
@@ -560,37 +554,37 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
     uint32_t version, flags, n_tensors, n_ops;
     if (need(r, 8, "magic")) return -1;
     if (memcmp(r->p, magic, 8) != 0) {
-        set_err(r->err, r->err_len,
+        nrtemu_set_err(r->err, r->err_len,
                 "bad magic: expected \"NRTEMUP\\x01\" (this is not an emulator program)");
         return -1;
     }
     r->off = 8;
     if (rd_u32(r, "format_version", &version)) return -1;
     if (version != 1) {
-        set_err(r->err, r->err_len, "format_version is %u, expected 1", (unsigned)version);
+        nrtemu_set_err(r->err, r->err_len, "format_version is %u, expected 1", (unsigned)version);
         return -1;
     }
     if (rd_u32(r, "flags", &flags)) return -1;
     if (flags != 0) {
-        set_err(r->err, r->err_len, "flags is 0x%X, expected 0", (unsigned)flags);
+        nrtemu_set_err(r->err, r->err_len, "flags is 0x%X, expected 0", (unsigned)flags);
         return -1;
     }
     if (rd_u64(r, "device_time_ns", &p->device_time_ns)) return -1;
     if (rd_u32(r, "tensor_count", &n_tensors)) return -1;
     if (n_tensors < 1 || n_tensors > MAX_COUNT) {
-        set_err(r->err, r->err_len, "tensor_count is %u, expected 1..=65535",
+        nrtemu_set_err(r->err, r->err_len, "tensor_count is %u, expected 1..=65535",
                 (unsigned)n_tensors);
         return -1;
     }
     if (rd_u32(r, "op_count", &n_ops)) return -1;
     if (n_ops > MAX_COUNT) {
-        set_err(r->err, r->err_len, "op_count is %u, expected 0..=65535", (unsigned)n_ops);
+        nrtemu_set_err(r->err, r->err_len, "op_count is %u, expected 0..=65535", (unsigned)n_ops);
         return -1;
     }
     /* A tensor record is at least 15 bytes and an op record at least 20: refuse counts the
        remaining bytes cannot hold before allocating for them. */
     if ((uint64_t)n_tensors * 15u + (uint64_t)n_ops * 20u > (uint64_t)(r->len - r->off)) {
-        set_err(r->err, r->err_len,
+        nrtemu_set_err(r->err, r->err_len,
                 "program is truncated: %u tensors and %u ops need at least %llu bytes after the "
                 "header, only %zu remain",
                 (unsigned)n_tensors, (unsigned)n_ops,
@@ -607,7 +601,7 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
     *htab_out = htab;
     if (p->tensors == NULL || p->ops == NULL || cdata == NULL || htab == NULL) {
         free(cdata);
-        set_err(r->err, r->err_len, "out of memory");
+        nrtemu_set_err(r->err, r->err_len, "out of memory");
         return -1;
     }
     for (size_t h = 0; h < hcap; h++) htab[h] = NONE;
@@ -624,7 +618,7 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
         size_t h = (size_t)hash_name(t->name, nl) & (hcap - 1);
         while (htab[h] != NONE) {
             if (strcmp(p->tensors[htab[h]].name, t->name) == 0) {
-                set_err(r->err, r->err_len,
+                nrtemu_set_err(r->err, r->err_len,
                         "tensor %u ('%s'): name is already used by tensor %u, expected unique "
                         "names",
                         i, t->name, (unsigned)htab[h]);
@@ -636,7 +630,7 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
         htab[h] = i;
         total += t->bytes;
         if (total > NRTEMU_MAX_TOTAL_TENSOR_BYTES) {
-            set_err(r->err, r->err_len,
+            nrtemu_set_err(r->err, r->err_len,
                     "tensor %u ('%s'): tensors total more than the 16 GiB limit (17179869184 "
                     "bytes)",
                     i, t->name);
@@ -656,13 +650,13 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
         }
     }
     if (n_in + n_out == 0) {
-        set_err(r->err, r->err_len,
+        nrtemu_set_err(r->err, r->err_len,
                 "program has no input or output tensor, expected at least one");
         free(cdata);
         return -1;
     }
     if (total > SIZE_MAX) { /* only possible where size_t is 32 bits */
-        set_err(r->err, r->err_len, "program needs more memory than this process can address");
+        nrtemu_set_err(r->err, r->err_len, "program needs more memory than this process can address");
         free(cdata);
         return -1;
     }
@@ -672,7 +666,7 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
     p->consts = malloc(const_total ? (size_t)const_total : 1);
     p->io = calloc(n_in + n_out, sizeof(nrtemu_io_desc));
     if (p->consts == NULL || p->io == NULL) {
-        set_err(r->err, r->err_len, "out of memory");
+        nrtemu_set_err(r->err, r->err_len, "out of memory");
         free(cdata);
         return -1;
     }
@@ -701,7 +695,7 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
     uint32_t *writer = malloc((size_t)n_tensors * sizeof(uint32_t));
     *writer_out = writer;
     if (writer == NULL) {
-        set_err(r->err, r->err_len, "out of memory");
+        nrtemu_set_err(r->err, r->err_len, "out of memory");
         return -1;
     }
     for (uint32_t i = 0; i < n_tensors; i++) writer[i] = NONE;
@@ -713,7 +707,7 @@ static int parse_body(reader *r, nrtemu_program *p, uint32_t **writer_out, uint3
         writer[o->out] = i;
     }
     if (r->off != r->len) {
-        set_err(r->err, r->err_len, "%zu trailing bytes after the last op, expected none",
+        nrtemu_set_err(r->err, r->err_len, "%zu trailing bytes after the last op, expected none",
                 r->len - r->off);
         return -1;
     }
@@ -724,17 +718,17 @@ int nrtemu_program_parse(const uint8_t *data, size_t len, nrtemu_program **out, 
                          size_t err_len) {
     if (err != NULL && err_len > 0) err[0] = '\0';
     if (out == NULL) {
-        set_err(err, err_len, "out pointer is NULL");
+        nrtemu_set_err(err, err_len, "out pointer is NULL");
         return -1;
     }
     *out = NULL;
     if (data == NULL && len > 0) {
-        set_err(err, err_len, "program data pointer is NULL");
+        nrtemu_set_err(err, err_len, "program data pointer is NULL");
         return -1;
     }
     nrtemu_program *p = calloc(1, sizeof *p);
     if (p == NULL) {
-        set_err(err, err_len, "out of memory");
+        nrtemu_set_err(err, err_len, "out of memory");
         return -1;
     }
     reader r = {data, len, 0, err, err_len};
@@ -849,24 +843,24 @@ static uint8_t *tensor_ptr(const nrtemu_program *p, const tensor *t, void *const
 int nrtemu_program_run(const nrtemu_program *p, void *const *io, void *scratch, char *err,
                        size_t err_len) {
     if (p == NULL) {
-        set_err(err, err_len, "program is NULL");
+        nrtemu_set_err(err, err_len, "program is NULL");
         return -1;
     }
     if (p->n_ops == 0) return 0;
     if (err != NULL && err_len > 0) err[0] = '\0';
     if (io == NULL && p->n_io > 0) {
-        set_err(err, err_len, "io array is NULL, expected %zu tensor pointers", p->n_io);
+        nrtemu_set_err(err, err_len, "io array is NULL, expected %zu tensor pointers", p->n_io);
         return -1;
     }
     for (size_t i = 0; i < p->n_io; i++) {
         if (io[i] == NULL) {
-            set_err(err, err_len, "io[%zu] ('%s') is NULL, expected %zu bytes of storage", i,
+            nrtemu_set_err(err, err_len, "io[%zu] ('%s') is NULL, expected %zu bytes of storage", i,
                     p->io[i].name, p->io[i].size_bytes);
             return -1;
         }
     }
     if (scratch == NULL && p->scratch_bytes > 0) {
-        set_err(err, err_len, "scratch is NULL, expected %zu bytes", p->scratch_bytes);
+        nrtemu_set_err(err, err_len, "scratch is NULL, expected %zu bytes", p->scratch_bytes);
         return -1;
     }
     uint8_t *sc = scratch;
@@ -891,7 +885,7 @@ int nrtemu_program_run(const nrtemu_program *p, void *const *io, void *scratch, 
         case OP_MATMUL: run_matmul(ta, tb, a, b, out); break;
         case OP_SOFTMAX: run_softmax(ta, a, out); break;
         default:
-            set_err(err, err_len, "op %u: opcode %u is unknown", i, (unsigned)o->opcode);
+            nrtemu_set_err(err, err_len, "op %u: opcode %u is unknown", i, (unsigned)o->opcode);
             return -1;
         }
     }

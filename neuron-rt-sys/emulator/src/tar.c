@@ -1,19 +1,13 @@
 /* ustar reader: see FORMAT.md §2 for the exact rules (shared with the Rust TarReader). */
 #include "tar.h"
 
+#include "errbuf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define BLOCK 512u
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...) {
-    if (err == NULL || err_len == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 /* Parses an octal numeric field: optional leading spaces, octal digits, then NUL/space padding
    to the end of the field. Returns 0 on success. */
@@ -60,11 +54,11 @@ int nrtemu_tar_find(const uint8_t *tar, size_t len, const char *member, const ui
                     size_t *size, char *err, size_t err_len) {
     if (err != NULL && err_len > 0) err[0] = '\0';
     if (tar == NULL && len > 0) {
-        set_err(err, err_len, "tar archive pointer is NULL");
+        nrtemu_set_err(err, err_len, "tar archive pointer is NULL");
         return -1;
     }
     if (member == NULL) {
-        set_err(err, err_len, "member name is NULL");
+        nrtemu_set_err(err, err_len, "member name is NULL");
         return -1;
     }
     const uint8_t *found = NULL;
@@ -75,7 +69,7 @@ int nrtemu_tar_find(const uint8_t *tar, size_t len, const char *member, const ui
         const uint8_t *h = tar + off;
         if (left < BLOCK) {
             if (all_zero(h, left)) break;
-            set_err(err, err_len,
+            nrtemu_set_err(err, err_len,
                     "tar header at offset %zu is truncated: %zu bytes left, expected 512", off,
                     left);
             return -1;
@@ -83,7 +77,7 @@ int nrtemu_tar_find(const uint8_t *tar, size_t len, const char *member, const ui
         if (all_zero(h, BLOCK)) break; /* end-of-archive marker */
         uint64_t stored;
         if (parse_octal(h + 148, 8, &stored) != 0) {
-            set_err(err, err_len, "tar header at offset %zu: checksum field is not octal", off);
+            nrtemu_set_err(err, err_len, "tar header at offset %zu: checksum field is not octal", off);
             return -1;
         }
         uint64_t usum = 0;
@@ -94,19 +88,19 @@ int nrtemu_tar_find(const uint8_t *tar, size_t len, const char *member, const ui
             ssum += (int8_t)b;
         }
         if (stored != usum && (int64_t)stored != ssum) {
-            set_err(err, err_len,
+            nrtemu_set_err(err, err_len,
                     "tar header at offset %zu: checksum is %llu, expected %llu (corrupt archive)",
                     off, (unsigned long long)stored, (unsigned long long)usum);
             return -1;
         }
         uint64_t msize;
         if (parse_octal(h + 124, 12, &msize) != 0) {
-            set_err(err, err_len, "tar header at offset %zu: size field is not octal", off);
+            nrtemu_set_err(err, err_len, "tar header at offset %zu: size field is not octal", off);
             return -1;
         }
         size_t data_left = left - BLOCK;
         if (msize > (uint64_t)data_left) {
-            set_err(err, err_len,
+            nrtemu_set_err(err, err_len,
                     "tar member at offset %zu: data of %llu bytes runs past the end of the "
                     "archive (%zu bytes left)",
                     off, (unsigned long long)msize, data_left);
@@ -115,7 +109,7 @@ int nrtemu_tar_find(const uint8_t *tar, size_t len, const char *member, const ui
         uint8_t type = h[156];
         if ((type == '0' || type == '\0') && name_matches(h, member)) {
             if (found != NULL) {
-                set_err(err, err_len, "tar member '%s' appears twice", member);
+                nrtemu_set_err(err, err_len, "tar member '%s' appears twice", member);
                 return -1;
             }
             found = h + BLOCK;

@@ -306,21 +306,43 @@ typedef struct {
     const buf_t *program; /* NULL: no nrtemu/program.bin */
     bool corrupt_tar;
     bool gzip_payload;
+    bool compiler; /* the Neuron compiler's layout (neff.json, kelf-0.json, sg00/def.json) */
 } neff_opts;
 
 static neff_opts defaults(const buf_t *program) {
-    neff_opts o = {1, 2, 0, 1, 1, "test-model", program, false, false};
+    neff_opts o = {1, 2, 0, 1, 1, "test-model", program, false, false, false};
     return o;
 }
+
+/* x f16[4,8], y bf16[8,2] -> output0 f32[4,2], output listed twice like an LNC-2 compile */
+static const char COMPILER_NEFF_JSON[] =
+    "{\"nodes\":[{\"op\":\"null\",\"name\":\"x\"},{\"op\":\"null\",\"name\":\"y\"},"
+    "{\"op\":\"tvm_op\",\"name\":\"k\",\"attrs\":{\"kelf\":\"kelf-0.json\"},"
+    "\"output_names\":[\"output0\",\"output0\"]}],"
+    "\"arg_nodes\":[0,1],\"heads\":[[2,0,0],[2,1,0]],\"node_row_ptr\":[0,1,2,4],"
+    "\"attrs\":{\"shape\":[\"list_shape\",[[4,8],[8,2],[4,2],[4,2]]],"
+    "\"dltype\":[\"list_str\",[\"float16\",\"bfloat16\",\"float32\",\"float32\"]]}}";
+static const char COMPILER_KELF[] =
+    "{\"graphs\":[{\"definition\":\"sg00/def.json\",\"name\":\"sg00\"}]}";
+static const char COMPILER_DEF[] =
+    "{\"var\":{\"x\":{\"type\":\"input\",\"size\":64},\"output0\":{\"type\":\"output\","
+    "\"size\":32}}}";
 
 static buf_t neff_build(const neff_opts *o) {
     buf_t payload = {0};
     if (o->gzip_payload) {
         static const uint8_t gz[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         put(&payload, gz, sizeof gz);
+    } else if (o->compiler) {
+        tar_member(&payload, "neff.json", (const uint8_t *)COMPILER_NEFF_JSON,
+                   sizeof COMPILER_NEFF_JSON - 1);
+        tar_member(&payload, "kelf-0.json", (const uint8_t *)COMPILER_KELF, sizeof COMPILER_KELF - 1);
+        tar_member(&payload, "sg00/def.json", (const uint8_t *)COMPILER_DEF, sizeof COMPILER_DEF - 1);
+        static const uint8_t zero[1024];
+        put(&payload, zero, sizeof zero);
     } else {
         static const uint8_t meta[] = "{\"emulator\": true}";
-        tar_member(&payload, "neff.json", meta, sizeof meta - 1);
+        tar_member(&payload, "info.json", meta, sizeof meta - 1);
         if (o->program) tar_member(&payload, "nrtemu/program.bin", o->program->p, o->program->n);
         static const uint8_t zero[1024];
         put(&payload, zero, sizeof zero);
@@ -1483,13 +1505,156 @@ static void test_contention(void) {
     opt("log_level", "ERROR");
 }
 
+/* ------------------------------------------------------------- compiler NEFFs */
+
+typedef struct {
+    int calls;
+    size_t n_in, n_out;
+    char first_input[64];
+    uint32_t out_dtype, out_ndim, out_dim0;
+    float x0;
+} kernel_seen;
+
+/* output0[i] = i + the first f16 element of x, read as its raw bits */
+static NRT_STATUS sum_kernel(void *user, const char *model, const nrt_emu_tensor *in, size_t n_in,
+                             const nrt_emu_tensor *out, size_t n_out) {
+    kernel_seen *k = user;
+    k->calls++;
+    k->n_in = n_in;
+    k->n_out = n_out;
+    snprintf(k->first_input, sizeof k->first_input, "%s:%s", model, in[0].name);
+    k->out_dtype = out[0].dtype;
+    k->out_ndim = out[0].ndim;
+    k->out_dim0 = out[0].shape[0];
+    uint16_t bits;
+    memcpy(&bits, in[0].data, 2);
+    float *o = out[0].data;
+    for (size_t i = 0; i < out[0].size / 4; i++) o[i] = (float)i + (float)bits;
+    return NRT_SUCCESS;
+}
+
+static NRT_STATUS failing_kernel(void *user, const char *model, const nrt_emu_tensor *in,
+                                 size_t n_in, const nrt_emu_tensor *out, size_t n_out) {
+    (void)user, (void)model, (void)in, (void)n_in, (void)out, (void)n_out;
+    return NRT_EXEC_BAD_INPUT;
+}
+
+static void test_compiler_neff(void) {
+    kernel_seen seen = {0};
+    EXPECT_ST(nrt_emu_set_option("instance", "trn2.48xlarge"), NRT_SUCCESS);
+    EXPECT_ST(nrt_emu_set_option("lnc", "2"), NRT_SUCCESS);
+    EXPECT_LOG(nrt_emu_set_option("device_time_us", "a=1,2,3"), NRT_INVALID, "malformed value");
+    EXPECT_LOG(nrt_emu_set_option("device_time_us", "=5"), NRT_INVALID, "malformed value");
+    EXPECT_LOG(nrt_emu_set_option("device_time_us", "1000000001"), NRT_INVALID, "malformed value");
+    EXPECT_LOG(nrt_emu_set_option("output_fill", "ones"), NRT_INVALID, "malformed value");
+    EXPECT_ST(nrt_emu_set_option("device_time_us", "timed.neff=20000, 0"), NRT_SUCCESS);
+    EXPECT_ST(nrt_emu_set_option("output_fill", "pattern"), NRT_SUCCESS);
+    EXPECT_LOG(nrt_emu_set_reference_kernel(NULL, sum_kernel, &seen), NRT_INVALID, "NULL");
+    EXPECT_ST(nrt_emu_set_reference_kernel("kern.neff", failing_kernel, NULL), NRT_SUCCESS);
+    EXPECT_ST(nrt_emu_set_reference_kernel("kern.neff", sum_kernel, &seen), NRT_SUCCESS); /* replaces */
+    EXPECT_ST(nrt_emu_set_reference_kernel("fail.neff", failing_kernel, NULL), NRT_SUCCESS);
+    EXPECT_ST(nrt_emu_set_reference_kernel("gone.neff", sum_kernel, &seen), NRT_SUCCESS);
+    EXPECT_ST(nrt_emu_set_reference_kernel("gone.neff", NULL, NULL), NRT_SUCCESS);
+    EXPECT_ST(nrt_emu_set_option("log_level", "INFO"), NRT_SUCCESS);
+    EXPECT_ST(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS);
+    EXPECT_LOG(nrt_emu_set_reference_kernel("kern.neff", NULL, NULL), NRT_FAILURE, "initialised");
+
+    const char *names[] = {"plain.neff", "kern.neff", "fail.neff", "timed.neff", "gone.neff"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        neff_opts o = defaults(NULL);
+        o.compiler = true;
+        o.lnc = 2;
+        o.name = names[i];
+        buf_t x = neff_build(&o);
+        nrt_model_t *m = NULL;
+        EXPECT_LOG(nrt_load(x.p, x.n, -1, -1, &m), NRT_SUCCESS, "does NOT run its program");
+        free(x.p);
+        nrt_tensor_info_array_t *info = NULL;
+        EXPECT_ST(nrt_get_model_tensor_info(m, &info), NRT_SUCCESS);
+        EXPECT(info != NULL && info->tensor_count == 3);
+        if (info == NULL || info->tensor_count != 3) return;
+        nrt_tensor_info_t *ti = info->tensor_array;
+        EXPECT(strcmp(ti[0].name, "x") == 0 && ti[0].usage == NRT_TENSOR_USAGE_INPUT &&
+               ti[0].dtype == NRT_DTYPE_FLOAT16 && ti[0].size == 64 && ti[0].ndim == 2 &&
+               ti[0].shape[0] == 4 && ti[0].shape[1] == 8);
+        EXPECT(strcmp(ti[1].name, "y") == 0 && ti[1].dtype == NRT_DTYPE_BFLOAT16 && ti[1].size == 32);
+        EXPECT(strcmp(ti[2].name, "output0") == 0 && ti[2].usage == NRT_TENSOR_USAGE_OUTPUT &&
+               ti[2].dtype == NRT_DTYPE_FLOAT32 && ti[2].size == 32);
+        EXPECT_ST(nrt_free_model_tensor_info(info), NRT_SUCCESS);
+        nrt_tensor_set_t *is = NULL, *os = NULL;
+        nrt_allocate_tensor_set(&is);
+        nrt_allocate_tensor_set(&os);
+        nrt_tensor_t *tx = dev_tensor(0, 64, "x"), *ty = dev_tensor(0, 32, "y"),
+                     *to = dev_tensor(0, 32, "output0");
+        uint16_t one = 0x3c00; /* f16 1.0 */
+        EXPECT_ST(nrt_tensor_write(tx, &one, 0, 2), NRT_SUCCESS);
+        EXPECT_ST(nrt_tensor_memset(to, 0, 0xAA, 32), NRT_SUCCESS);
+        nrt_add_tensor_to_tensor_set(is, "x", tx);
+        nrt_add_tensor_to_tensor_set(is, "y", ty);
+        nrt_add_tensor_to_tensor_set(os, "output0", to);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (strcmp(names[i], "fail.neff") == 0) {
+            EXPECT_LOG(nrt_execute(m, is, os), NRT_EXEC_BAD_INPUT,
+                       "the reference kernel of 'fail.neff' failed with status");
+        } else {
+            EXPECT_ST(nrt_execute(m, is, os), NRT_SUCCESS);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        uint8_t got[32];
+        EXPECT_ST(nrt_tensor_read(to, got, 0, 32), NRT_SUCCESS);
+        if (strcmp(names[i], "kern.neff") == 0) {
+            float f[8];
+            memcpy(f, got, sizeof f);
+            EXPECT(seen.calls == 1 && seen.n_in == 2 && seen.n_out == 1);
+            EXPECT(strcmp(seen.first_input, "kern.neff:x") == 0);
+            EXPECT(seen.out_dtype == NRT_DTYPE_FLOAT32 && seen.out_ndim == 2 && seen.out_dim0 == 4);
+            EXPECT(f[0] == 15360.0f && f[7] == 15367.0f);
+        } else if (strcmp(names[i], "timed.neff") == 0) {
+            EXPECT(ms >= 20.0); /* the simulated device time is slept, never shortened */
+        }
+        if (strcmp(names[i], "kern.neff") != 0 && strcmp(names[i], "fail.neff") != 0) {
+            int pattern = 1;
+            for (int b = 0; b < 32; b++) pattern &= got[b] == (uint8_t)(b % 251);
+            EXPECT(pattern); /* output_fill=pattern; "gone.neff" has no kernel any more */
+        }
+        nrt_destroy_tensor_set(&is);
+        nrt_destroy_tensor_set(&os);
+        nrt_tensor_free(&tx);
+        nrt_tensor_free(&ty);
+        nrt_tensor_free(&to);
+        EXPECT_ST(nrt_unload(m), NRT_SUCCESS);
+    }
+    EXPECT(seen.calls == 1);
+    /* malformed compiler metadata fails the load with the member named */
+    neff_opts o = defaults(NULL);
+    o.compiler = true;
+    o.lnc = 2;
+    buf_t x = neff_build(&o);
+    char *j = memmem(x.p, x.n, "\"size\":64", 9);
+    EXPECT(j != NULL);
+    if (j != NULL) j[8] = '5'; /* 65: disagrees with x's 64 bytes (the tar checksum covers only the header) */
+    nrt_model_t *m = NULL;
+    EXPECT_LOG(nrt_load(x.p, x.n, -1, -1, &m), NRT_INVALID,
+               "sg00/def.json: var 'x' has size 65 bytes but neff.json gives 64 bytes");
+    free(x.p);
+    CAPTURE(nrt_close());
+    EXPECT_ST(nrt_emu_set_reference_kernel("kern.neff", NULL, NULL), NRT_SUCCESS);
+    EXPECT_ST(nrt_emu_set_reference_kernel("fail.neff", NULL, NULL), NRT_SUCCESS);
+    const char *opts[] = {"instance", "lnc", "device_time_us", "output_fill", "log_level"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        EXPECT_ST(nrt_emu_set_option(opts[i], NULL), NRT_SUCCESS);
+}
+
 int main(void) {
     /* a clean, private environment */
     static const char *vars[] = {"NEURON_RT_VISIBLE_CORES", "NEURON_RT_NUM_CORES",
                                  "NEURON_LOGICAL_NC_CONFIG", "NEURON_RT_EMULATOR_INSTANCE",
                                  "NEURON_RT_LOG_LEVEL", "NEURON_RT_LOG_LEVEL_NRT",
                                  "NEURON_RT_EXEC_TIMEOUT", "NEURON_RT_VALIDATE_HASH",
-                                 "NEURON_RT_ROOT_COMM_ID", "NEURON_RT_EMULATOR_LOCK_DIR"};
+                                 "NEURON_RT_ROOT_COMM_ID", "NEURON_RT_EMULATOR_LOCK_DIR",
+                                 "NEURON_RT_EMULATOR_DEVICE_TIME_US", "NEURON_RT_EMULATOR_OUTPUT_FILL"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
     snprintf(g_lock_dir, sizeof g_lock_dir, "/tmp/nrt_api_test.XXXXXX");
     if (mkdtemp(g_lock_dir) == NULL) {
@@ -1509,6 +1674,7 @@ int main(void) {
     test_timing();
     test_memory();
     test_contention();
+    test_compiler_neff();
 
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_lock_dir);

@@ -20,7 +20,7 @@ mkdir -p "$out"
 
 flags="-std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 $cc $flags -o "$out/program_test" \
-    "$here/program_test.c" "$here/../src/program.c" "$here/../src/tar.c" "$here/../src/sha256.c" -lm
+    "$here/program_test.c" "$here/../src/program.c" "$here/../src/tar.c" "$here/../src/sha256.c" "$here/../src/errbuf.c" -lm
 
 if [ "${NO_CROSS_CHECK:-0}" = "1" ]; then
     "$out/program_test"

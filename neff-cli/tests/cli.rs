@@ -24,11 +24,14 @@ fn tmp(name: &str) -> String {
 fn help() {
     let (code, out, _) = neff(&["--help"]);
     assert_eq!(code, 0);
-    assert!(out.contains("neff inspect FILE"));
+    assert!(out.contains("inspect"));
+    assert!(out.contains("Usage: neff <COMMAND>"));
+    let (code, out, _) = neff(&["mlp", "--help"]);
+    assert_eq!(code, 0);
     assert!(out.contains("--device-time-us"));
     let (code, _, err) = neff(&[]);
     assert_eq!(code, 2);
-    assert!(err.contains("no command given"));
+    assert!(err.contains("Usage: neff <COMMAND>"));
 }
 
 #[test]
@@ -79,10 +82,10 @@ fn noop_then_inspect() {
 fn bad_input_is_reported_without_panicking() {
     let (code, _, err) = neff(&["frobnicate"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown command 'frobnicate'"));
+    assert!(err.contains("unrecognized subcommand 'frobnicate'"));
     let (code, _, err) = neff(&["inspect"]);
     assert_eq!(code, 2);
-    assert!(err.contains("usage: neff inspect FILE"));
+    assert!(err.contains("required arguments were not provided") && err.contains("<FILE>"));
     let (code, _, err) = neff(&["inspect", "/nonexistent/x.neff"]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot read /nonexistent/x.neff"));
@@ -94,19 +97,19 @@ fn bad_input_is_reported_without_panicking() {
     assert!(err.contains("(the runtime returns NRT_INVALID)"));
     let (code, _, err) = neff(&["mlp", &tmp("x.neff"), "--layers", "4,x"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--layers expects a non-negative integer, got 'x'"));
+    assert!(err.contains("invalid value 'x' for '--layers <LAYERS>'"));
     let (code, _, err) = neff(&["mlp", &tmp("x.neff"), "--batch"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--batch needs a value"));
+    assert!(err.contains("a value is required for '--batch <BATCH>'"));
     let (code, _, err) = neff(&["mlp", &tmp("x.neff"), "--layers", "4"]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot build the model: mlp layer count is 1"));
     let (code, _, err) = neff(&["noop", &tmp("x.neff"), "--layers", "4"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown option '--layers'"));
+    assert!(err.contains("unexpected argument '--layers'"));
     let (code, _, err) = neff(&["mlp", "--batch", "2"]);
     assert_eq!(code, 2);
-    assert!(err.contains("the output file comes first"));
+    assert!(err.contains("<OUT>"));
     let (code, _, err) = neff(&["mlp", &tmp("x.neff"), "--cores", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("cores is 0, expected at least 1"));
@@ -121,4 +124,33 @@ fn bad_input_is_reported_without_panicking() {
     assert_eq!(code, 0);
     assert!(out.contains("hash check           MISMATCH"));
     assert!(out.contains("program              INVALID: invalid emulator program"));
+}
+
+#[test]
+fn inspect_prints_the_tensors_of_a_compiler_neff() {
+    let f = tmp("compiled.neff");
+    let bytes = neuron_neff::CompilerNeffBuilder::matmul("file.neff", 128, 256, 128)
+        .build()
+        .unwrap();
+    std::fs::write(&f, bytes).unwrap();
+    let (code, out, err) = neff(&["inspect", &f]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pkg_version          2 (gzip tar)"));
+    assert!(out.contains("(gzip payload, decompressed)"));
+    assert!(out.contains("sg01/def.json"));
+    assert!(out.contains("compiler layout      3 tensors, 2 subgraphs (sg00, sg01)"));
+    assert!(out.contains("  input  x: float16[128, 256] 65536 bytes"));
+    assert!(out.contains("  input  y: float16[256, 128] 65536 bytes"));
+    assert!(out.contains("  output output0: float16[128, 128] 32768 bytes"));
+    // a malformed one is reported, not a crash
+    let bad = neuron_neff::CompilerNeffBuilder::matmul("file.neff", 2, 2, 2)
+        .replace_member("neff.json", "{\"nodes\": [")
+        .build()
+        .unwrap();
+    std::fs::write(&f, bad).unwrap();
+    let (code, out, _) = neff(&["inspect", &f]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("compiler layout      INVALID: NEFF built by the Neuron compiler: neff.json:")
+    );
 }
