@@ -145,3 +145,44 @@ fn instance_family_and_size_values() {
     assert_eq!(sizes.to_vec(), (0..10).collect::<Vec<u32>>());
     assert_eq!(NRT_INSTANCE_SIZE_NUM, NRT_INSTANCE_SIZE_UNKNOWN);
 }
+
+#[test]
+fn batch_allocation_and_stats_layouts() {
+    assert_eq!(size_of::<nrt_tensor_batch_op_t>(), 24);
+    assert_eq!(offset_of!(nrt_tensor_batch_op_t, offset), 0);
+    assert_eq!(offset_of!(nrt_tensor_batch_op_t, size), 8);
+    assert_eq!(offset_of!(nrt_tensor_batch_op_t, buffer), 16);
+    assert_eq!(size_of::<nrt_tensor_batch_t>(), 24);
+    assert_eq!(offset_of!(nrt_tensor_batch_t, tensor), 0);
+    assert_eq!(offset_of!(nrt_tensor_batch_t, ops), 8);
+    assert_eq!(offset_of!(nrt_tensor_batch_t, num_ops), 16);
+    assert_eq!(size_of::<nrt_tensor_device_allocation_info_t>(), 24);
+    assert_eq!(offset_of!(nrt_tensor_device_allocation_info_t, size), 8);
+    assert_eq!(
+        offset_of!(nrt_tensor_device_allocation_info_t, hbm_index),
+        16
+    );
+    assert_eq!(size_of::<nrt_vnc_memory_stats_t>(), 16);
+    assert_eq!(offset_of!(nrt_vnc_memory_stats_t, bytes_limit), 8);
+    assert_eq!(size_of::<nrt_model_info_t>(), 4);
+    assert_eq!(size_of::<nrt_cc_comm_t>(), 32);
+    assert_eq!(size_of::<nrt_ucode_info>(), 32);
+}
+
+#[test]
+fn collective_op_values() {
+    assert_eq!(
+        [
+            NRT_OP_ADD,
+            NRT_OP_FMA,
+            NRT_OP_MAX,
+            NRT_OP_MIN,
+            NRT_OP_INVALID
+        ],
+        [0, 1, 2, 3, 0xF]
+    );
+    assert_eq!(
+        [NRT_CC_ALLGATHER, NRT_CC_ALLREDUCE, NRT_CC_REDUCESCATTER],
+        [0, 1, 2]
+    );
+}
