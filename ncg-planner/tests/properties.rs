@@ -236,14 +236,13 @@ fn sweep(strictness: Strictness, per_topology: u32, seed: u64) -> Duration {
 
 #[test]
 fn random_requests_strict() {
-    let worst = sweep(Strictness::Strict, 40, 11);
-    assert!(worst < Duration::from_secs(5), "a solve took {worst:?}");
+    // Timing is printed, never asserted (benches/planner_stress measures the worst case).
+    sweep(Strictness::Strict, 40, 11);
 }
 
 #[test]
 fn random_requests_prefer() {
-    let worst = sweep(Strictness::Prefer, 40, 12);
-    assert!(worst < Duration::from_secs(5), "a solve took {worst:?}");
+    sweep(Strictness::Prefer, 40, 12);
 }
 
 #[test]

@@ -113,6 +113,15 @@ fn tensor_rules() {
     let mut v = base();
     v[34] = 1;
     err_bytes(&v, "tensor 0: reserved bytes are not zero");
+    // Truncated inside tensor 1's 3 reserved bytes: the same message as program_test.c.
+    let mut v = header(2, 0);
+    let long = "a-name-long-enough-to-pass-the-size-precheck";
+    v.extend(prog(vec![f32t(long, I, &[4])], vec![]).encode()[32..].iter());
+    v.extend_from_slice(&[0, 0]); // tensor 1: kind, then 1 of its 3 reserved bytes
+    err_bytes(
+        &v,
+        "expected tensor 1 reserved bytes (3 bytes), only 1 remain",
+    );
     let mut v = base();
     v[36] = 0;
     err_bytes(

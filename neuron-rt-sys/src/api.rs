@@ -120,6 +120,14 @@ macro_rules! nrt_api {
             /// The functions a library must export to load (the rest are [`OptionalFn`]s).
             pub const REQUIRED_FUNCTIONS: &'static [&'static str] = &[$(stringify!($rname)),*];
 
+            /// The C name of every entry point in the table: required ones, then optional ones,
+            /// then `nrt_emu_set_option`. Every function our headers declare is here (tested).
+            pub const ENTRY_POINTS: &'static [&'static str] = &[
+                $( stringify!($rname), )*
+                $( stringify!($oname), )*
+                "nrt_emu_set_option",
+            ];
+
             /// Resolve every symbol in `library`; the names of missing required ones on failure.
             fn resolve(library: &libloading::Library) -> Result<Resolved, Vec<&'static str>> {
                 let mut missing = Vec::new();
@@ -337,6 +345,107 @@ nrt_api! {
         fn nrta_error_tracker_destroy(error_tracker: *mut nrta_error_tracker_t);
         /// `nrta_error_tracker_get_list` (runtime 2.29+).
         fn nrta_error_tracker_get_list(error_tracker: *mut nrta_error_tracker_t, list: *mut *const nrta_error_t, error_count: *mut usize) -> NRT_STATUS;
+
+        // ---- The rest of nrt.h ----
+        /// `nrt_build_global_comm`: build the global collectives communicator.
+        fn nrt_build_global_comm(vnc: i32, g_device_id: u32, g_device_count: u32) -> NRT_STATUS;
+        /// `nrt_tensor_read_batch`: many tensor-to-host transfers in one call. Runtime 2.34
+        /// declares only the first two parameters; on x86-64 and aarch64 an extra argument is
+        /// ignored by such a callee, so this table's signature works with both.
+        fn nrt_tensor_read_batch(batches: *const nrt_tensor_batch_t, num_batches: u64, unsafe_: bool) -> NRT_STATUS;
+        /// `nrt_tensor_write_batch`: many host-to-tensor transfers in one call (see
+        /// `nrt_tensor_read_batch` about the third parameter).
+        fn nrt_tensor_write_batch(batches: *const nrt_tensor_batch_t, num_batches: u64, unsafe_: bool) -> NRT_STATUS;
+        /// `nrt_tensor_get_device_allocation_info`: where a device tensor lives.
+        fn nrt_tensor_get_device_allocation_info(tensor: *const nrt_tensor_t, alloc_info: *mut nrt_tensor_device_allocation_info_t) -> NRT_STATUS;
+        /// `nrt_get_vnc_memory_stats` (runtime 2.27+): device memory used by one logical core.
+        fn nrt_get_vnc_memory_stats(vnc: u32, stats: *mut nrt_vnc_memory_stats_t, stats_size_in: usize, stats_size_out: *mut usize) -> NRT_STATUS;
+        /// `nrt_get_hbm_mmap_va`: map a device's HBM region into the process.
+        fn nrt_get_hbm_mmap_va(device_id: c_int, hbm_idx: c_int, addr: *mut *mut c_void, size: *mut usize) -> NRT_STATUS;
+        /// `nrt_tensor_check_output_completion`: wait for an output tensor's completions.
+        fn nrt_tensor_check_output_completion(output_tensor: *const nrt_tensor_t, timeout: i64, expected_completion_count: u64) -> NRT_STATUS;
+        /// `nrt_tensor_reset_output_completion`: reset an output tensor's completion count.
+        fn nrt_tensor_reset_output_completion(output_tensor: *mut nrt_tensor_t) -> NRT_STATUS;
+        /// `nrt_host_device_id_get`: the host's id of a device seen in a container.
+        fn nrt_host_device_id_get(neuron_dev: c_int, host_device_id: *mut u32) -> NRT_STATUS;
+        /// `nrt_host_device_id_rid_map_get`: routing ids by host device id.
+        fn nrt_host_device_id_rid_map_get(count: *mut u32, host_did_to_rid_map: *mut u32) -> NRT_STATUS;
+        /// `nrt_get_dmabuf_fd`: dma-buf of a device memory region (EFA peer-direct).
+        fn nrt_get_dmabuf_fd(va: u64, size: u64, fd: *mut c_int) -> NRT_STATUS;
+        /// `nrt_get_attached_efa_bdf`: PCI BDF of the EFA device next to a device allocation.
+        fn nrt_get_attached_efa_bdf(va: *const c_void, efa_bdf: *mut c_char, len: *mut usize) -> NRT_STATUS;
+        /// `nrt_cc_global_comm_init`: communicator for host-driven collectives.
+        fn nrt_cc_global_comm_init(vnc: u32, g_device_id: u32, g_device_count: u32) -> NRT_STATUS;
+
+        // ---- The rest of nrt_experimental.h ----
+        /// `nrt_get_model_info` (experimental): the model's first core.
+        fn nrt_get_model_info(model: *const nrt_model_t, info: *mut nrt_model_info_t, info_size_in: usize, info_size_out: *mut usize) -> NRT_STATUS;
+        /// `nrt_trace_start` (experimental).
+        fn nrt_trace_start(trace_mem: bool) -> NRT_STATUS;
+        /// `nrt_trace_stop` (experimental).
+        fn nrt_trace_stop(filename: *const c_char) -> NRT_STATUS;
+        /// `nrt_register_async_exec_callback` (experimental; implicit async mode, removed in 2.34).
+        fn nrt_register_async_exec_callback(callback: NRT_ASYNC_EXEC_STATUS_CALLBACK, params: *mut c_void) -> NRT_STATUS;
+        /// `nrt_async_drain_queued_execs` (experimental).
+        fn nrt_async_drain_queued_execs(vnc: i32) -> NRT_STATUS;
+        /// `nrt_get_libnccl_net` (experimental).
+        fn nrt_get_libnccl_net(err: *mut c_int, err_msg: *mut c_char, err_msg_size: usize) -> *mut c_void;
+        /// `nrt_set_pool_eng_ucode` (experimental; before `nrt_init`).
+        fn nrt_set_pool_eng_ucode(ucode_info: *const nrt_ucode_info) -> NRT_STATUS;
+        /// `nrt_memcpy_to_device` (experimental): copy into mapped HBM.
+        fn nrt_memcpy_to_device(dest: *mut c_void, src: *const c_void, size: usize) -> NRT_STATUS;
+        /// `nrt_barrier` (experimental).
+        fn nrt_barrier(vnc: i32, g_device_id: u32, g_device_count: u32) -> NRT_STATUS;
+        /// `nrt_all_gather` (experimental).
+        fn nrt_all_gather(vnc: i32, g_device_id: u32, g_device_count: u32, rank_input_size: u32, input: *mut c_void, output: *mut c_void) -> NRT_STATUS;
+
+        // ---- The rest of nrt_profile.h ----
+        /// `nrt_profile_continuous_options_allocate`.
+        fn nrt_profile_continuous_options_allocate(options: *mut *mut nrt_profile_continuous_options_t) -> NRT_STATUS;
+        /// `nrt_profile_continuous_options_free`.
+        fn nrt_profile_continuous_options_free(options: *mut nrt_profile_continuous_options_t) -> NRT_STATUS;
+        /// `nrt_profile_continuous_options_set_output_dir`.
+        fn nrt_profile_continuous_options_set_output_dir(options: *mut nrt_profile_continuous_options_t, output_dir: *const c_char) -> NRT_STATUS;
+        /// `nrt_profile_continuous_start`.
+        fn nrt_profile_continuous_start(options: *mut nrt_profile_continuous_options_t) -> NRT_STATUS;
+        /// `nrt_profile_continuous_save`.
+        fn nrt_profile_continuous_save(vnc: u32, options: *mut nrt_profile_continuous_options_t) -> NRT_STATUS;
+        /// `nrt_profile_continuous_stop`.
+        fn nrt_profile_continuous_stop() -> NRT_STATUS;
+        /// `nrt_inspect_begin`: whole-process profiles configured by `NEURON_RT_INSPECT_*`.
+        fn nrt_inspect_begin() -> NRT_STATUS;
+        /// `nrt_inspect_stop`.
+        fn nrt_inspect_stop() -> NRT_STATUS;
+        /// `nrt_inspect_config_allocate`.
+        fn nrt_inspect_config_allocate(options: *mut *mut nrt_inspect_config_t) -> NRT_STATUS;
+        /// `nrt_inspect_config_set_defaults`.
+        fn nrt_inspect_config_set_defaults(options: *mut nrt_inspect_config_t) -> NRT_STATUS;
+        /// `nrt_inspect_config_free`.
+        fn nrt_inspect_config_free(options: *mut nrt_inspect_config_t) -> NRT_STATUS;
+        /// `nrt_inspect_config_set_session_id`.
+        fn nrt_inspect_config_set_session_id(options: *mut nrt_inspect_config_t, session_id: c_int) -> NRT_STATUS;
+        /// `nrt_inspect_config_set_output_dir`.
+        fn nrt_inspect_config_set_output_dir(options: *mut nrt_inspect_config_t, output_dir: *const c_char) -> NRT_STATUS;
+        /// `nrt_inspect_config_set_sys_trace_max_events_per_nc`.
+        fn nrt_inspect_config_set_sys_trace_max_events_per_nc(options: *mut nrt_inspect_config_t, sys_trace_max_events_per_nc: u64) -> NRT_STATUS;
+        /// `nrt_inspect_config_set_capture_enabled_for_nc`.
+        fn nrt_inspect_config_set_capture_enabled_for_nc(options: *mut nrt_inspect_config_t, nc_idx: u32, enabled: bool) -> NRT_STATUS;
+        /// `nrt_inspect_config_set_capture_enabled_for_event_type_string`.
+        fn nrt_inspect_config_set_capture_enabled_for_event_type_string(options: *mut nrt_inspect_config_t, event_type: *const c_char, enabled: bool) -> NRT_STATUS;
+        /// `nrt_inspect_config_set_enable_inspect`.
+        fn nrt_inspect_config_set_enable_inspect(options: *mut nrt_inspect_config_t, enable_inspect: bool) -> NRT_STATUS;
+        /// `nrt_inspect_config_set_enable_inspect_on_fail`.
+        fn nrt_inspect_config_set_enable_inspect_on_fail(options: *mut nrt_inspect_config_t, enable_inspect_on_fail: bool) -> NRT_STATUS;
+        /// `nrt_inspect_begin_with_options`.
+        fn nrt_inspect_begin_with_options(options: *mut nrt_inspect_config_t) -> NRT_STATUS;
+        /// `nrt_inspect_config_get_all_activity_types`.
+        fn nrt_inspect_config_get_all_activity_types(activity_types: *mut *mut *const c_char, count: *mut usize) -> NRT_STATUS;
+        /// `nrt_inspect_config_get_enabled_activity_types`.
+        fn nrt_inspect_config_get_enabled_activity_types(options: *mut nrt_inspect_config_t, activity_types: *mut *mut *const c_char, count: *mut usize) -> NRT_STATUS;
+        /// `nrt_inspect_config_free_activity_types`.
+        fn nrt_inspect_config_free_activity_types(activity_types: *mut *const c_char, count: usize);
+        /// `nrt_inspect_config_set_activity`.
+        fn nrt_inspect_config_set_activity(options: *mut nrt_inspect_config_t, activity_type: *const c_char, enabled: bool) -> NRT_STATUS;
     }
 }
 
@@ -423,6 +532,17 @@ impl NrtApi {
             detail: c_chars_to_string(&raw.rt_detail),
             git_hash: c_chars_to_string(&raw.git_hash),
         })
+    }
+
+    /// Read the version again with `nrt_get_version`.
+    ///
+    /// The version is read when the table is filled; the emulator's `rt_detail` names the
+    /// instance it emulates, which is known only once its options are set, so call this after
+    /// `nrt_init` to describe the runtime as initialised. On failure the previous version is kept
+    /// and the status is returned.
+    pub fn refresh_version(&mut self) -> Result<(), NRT_STATUS> {
+        self.version = self.query_version()?;
+        Ok(())
     }
 
     pub(crate) fn set_version(&mut self, version: RuntimeVersion) {

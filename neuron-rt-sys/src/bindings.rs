@@ -7,18 +7,36 @@ pub type nrt_model_t = nrt_model;
 pub type nrt_tensor_t = nrt_tensor;
 pub type nrt_cc_context_t = nrt_cc_context;
 pub type nrt_tensor_placement_t = u32;
+pub type nrt_framework_type_t = u32;
 pub type nrt_op_type = u32;
 pub type nrt_cc_op_type = u32;
-pub type nrt_framework_type_t = u32;
 pub type nrt_dtype = u32;
 pub type nrt_instance_info_t = nrt_instance_info;
 pub type nrt_tensor_set_t = ::std::os::raw::c_void;
+pub type nrt_tensor_batch_offset_t = u64;
+pub type nrt_tensor_batch_size_t = u64;
+pub type nrt_tensor_batch_op_t = nrt_tensor_batch_op;
+pub type nrt_tensor_batch_t = nrt_tensor_batch;
+pub type nrt_tensor_device_allocation_info_t = nrt_tensor_device_allocation_info;
+pub type nrt_vnc_memory_stats_t = nrt_vnc_memory_stats;
 pub type nrt_cc_comm_t = nrt_cc_comm;
 pub type nrt_tensor_list_t = nrt_tensor_list;
 pub type nrt_version_t = nrt_version;
 pub type nrt_tensor_usage = u32;
 pub type nrt_tensor_info_t = nrt_tensor_info;
 pub type nrt_tensor_info_array_t = nrt_tensor_info_array;
+pub type nrt_model_info_t = nrt_model_info;
+pub type NRT_ASYNC_EXEC_STATUS_CALLBACK = ::std::option::Option<
+    unsafe extern "C" fn(
+        params: *mut ::std::os::raw::c_void,
+        model_id: u32,
+        vnc: u32,
+        job_id: u64,
+        status: NRT_STATUS,
+    ),
+>;
+pub type nrt_profile_continuous_options_t = nrt_profile_continuous_options;
+pub type nrt_inspect_config_t = nrt_inspect_config;
 pub type nrta_xu_t = u32;
 pub type nrta_seq_t = u64;
 pub type nrta_xu_id_t = u16;
@@ -53,6 +71,33 @@ pub struct nrt_instance_info {
     pub size: u32,
     pub arch_name: [::std::os::raw::c_char; 16usize],
     pub device_revision: [::std::os::raw::c_char; 8usize],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_tensor_batch_op {
+    pub offset: nrt_tensor_batch_offset_t,
+    pub size: nrt_tensor_batch_size_t,
+    pub buffer: *mut ::std::os::raw::c_void,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_tensor_batch {
+    pub tensor: *const nrt_tensor_t,
+    pub ops: *const nrt_tensor_batch_op_t,
+    pub num_ops: u32,
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct nrt_tensor_device_allocation_info {
+    pub physical_address: u64,
+    pub size: usize,
+    pub hbm_index: ::std::os::raw::c_int,
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct nrt_vnc_memory_stats {
+    pub bytes_used: usize,
+    pub bytes_limit: usize,
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -98,6 +143,33 @@ pub struct nrt_tensor_info_array {
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+pub struct nrt_model_info {
+    pub vnc: u32,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_ucode_img {
+    pub bin: *mut u8,
+    pub size: usize,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_ucode_info {
+    pub iram: nrt_ucode_img,
+    pub dram: nrt_ucode_img,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_profile_continuous_options {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrt_inspect_config {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
 pub struct nrta_error {
     pub seq_id: nrta_seq_t,
     pub error_code: u64,
@@ -117,14 +189,6 @@ pub const NRTA_SEQ_NUM_MASK: u64 = 281474976710655;
 pub const NRT_TENSOR_PLACEMENT_DEVICE: nrt_tensor_placement_t = 0;
 pub const NRT_TENSOR_PLACEMENT_HOST: nrt_tensor_placement_t = 1;
 pub const NRT_TENSOR_PLACEMENT_VIRTUAL: nrt_tensor_placement_t = 2;
-pub const NRT_OP_ADD: nrt_op_type = 0;
-pub const NRT_OP_FMA: nrt_op_type = 1;
-pub const NRT_OP_MAX: nrt_op_type = 2;
-pub const NRT_OP_MIN: nrt_op_type = 3;
-pub const NRT_OP_INVALID: nrt_op_type = 15;
-pub const NRT_CC_ALLGATHER: nrt_cc_op_type = 0;
-pub const NRT_CC_ALLREDUCE: nrt_cc_op_type = 1;
-pub const NRT_CC_REDUCESCATTER: nrt_cc_op_type = 2;
 pub const NRT_FRAMEWORK_TYPE_INVALID: nrt_framework_type_t = 0;
 pub const NRT_FRAMEWORK_TYPE_NO_FW: nrt_framework_type_t = 1;
 pub const NRT_FRAMEWORK_TYPE_TENSORFLOW: nrt_framework_type_t = 2;
@@ -158,6 +222,14 @@ pub const NRT_INSTANCE_SIZE_48XL: u32 = 7;
 pub const NRT_INSTANCE_SIZE_3XL: u32 = 8;
 pub const NRT_INSTANCE_SIZE_UNKNOWN: u32 = 9;
 pub const NRT_INSTANCE_SIZE_NUM: u32 = 9;
+pub const NRT_OP_ADD: nrt_op_type = 0;
+pub const NRT_OP_FMA: nrt_op_type = 1;
+pub const NRT_OP_MAX: nrt_op_type = 2;
+pub const NRT_OP_MIN: nrt_op_type = 3;
+pub const NRT_OP_INVALID: nrt_op_type = 15;
+pub const NRT_CC_ALLGATHER: nrt_cc_op_type = 0;
+pub const NRT_CC_ALLREDUCE: nrt_cc_op_type = 1;
+pub const NRT_CC_REDUCESCATTER: nrt_cc_op_type = 2;
 pub const NRT_DTYPE_UNKNOWN: nrt_dtype = 0;
 pub const NRT_DTYPE_INVALID: nrt_dtype = 0;
 pub const NRT_DTYPE_UINT64: nrt_dtype = 1;
@@ -187,6 +259,50 @@ const _: () = {
         [::std::mem::offset_of!(nrt_instance_info, arch_name) - 8usize];
     ["Offset of field: nrt_instance_info::device_revision"]
         [::std::mem::offset_of!(nrt_instance_info, device_revision) - 24usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrt_tensor_batch_op"][::std::mem::size_of::<nrt_tensor_batch_op>() - 24usize];
+    ["Alignment of nrt_tensor_batch_op"][::std::mem::align_of::<nrt_tensor_batch_op>() - 8usize];
+    ["Offset of field: nrt_tensor_batch_op::offset"]
+        [::std::mem::offset_of!(nrt_tensor_batch_op, offset) - 0usize];
+    ["Offset of field: nrt_tensor_batch_op::size"]
+        [::std::mem::offset_of!(nrt_tensor_batch_op, size) - 8usize];
+    ["Offset of field: nrt_tensor_batch_op::buffer"]
+        [::std::mem::offset_of!(nrt_tensor_batch_op, buffer) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrt_tensor_batch"][::std::mem::size_of::<nrt_tensor_batch>() - 24usize];
+    ["Alignment of nrt_tensor_batch"][::std::mem::align_of::<nrt_tensor_batch>() - 8usize];
+    ["Offset of field: nrt_tensor_batch::tensor"]
+        [::std::mem::offset_of!(nrt_tensor_batch, tensor) - 0usize];
+    ["Offset of field: nrt_tensor_batch::ops"]
+        [::std::mem::offset_of!(nrt_tensor_batch, ops) - 8usize];
+    ["Offset of field: nrt_tensor_batch::num_ops"]
+        [::std::mem::offset_of!(nrt_tensor_batch, num_ops) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrt_tensor_device_allocation_info"]
+        [::std::mem::size_of::<nrt_tensor_device_allocation_info>() - 24usize];
+    ["Alignment of nrt_tensor_device_allocation_info"]
+        [::std::mem::align_of::<nrt_tensor_device_allocation_info>() - 8usize];
+    ["Offset of field: nrt_tensor_device_allocation_info::physical_address"]
+        [::std::mem::offset_of!(nrt_tensor_device_allocation_info, physical_address) - 0usize];
+    ["Offset of field: nrt_tensor_device_allocation_info::size"]
+        [::std::mem::offset_of!(nrt_tensor_device_allocation_info, size) - 8usize];
+    ["Offset of field: nrt_tensor_device_allocation_info::hbm_index"]
+        [::std::mem::offset_of!(nrt_tensor_device_allocation_info, hbm_index) - 16usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrt_vnc_memory_stats"][::std::mem::size_of::<nrt_vnc_memory_stats>() - 16usize];
+    ["Alignment of nrt_vnc_memory_stats"][::std::mem::align_of::<nrt_vnc_memory_stats>() - 8usize];
+    ["Offset of field: nrt_vnc_memory_stats::bytes_used"]
+        [::std::mem::offset_of!(nrt_vnc_memory_stats, bytes_used) - 0usize];
+    ["Offset of field: nrt_vnc_memory_stats::bytes_limit"]
+        [::std::mem::offset_of!(nrt_vnc_memory_stats, bytes_limit) - 8usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -256,6 +372,28 @@ const _: () = {
         [::std::mem::offset_of!(nrt_tensor_info_array, tensor_count) - 0usize];
     ["Offset of field: nrt_tensor_info_array::tensor_array"]
         [::std::mem::offset_of!(nrt_tensor_info_array, tensor_array) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrt_model_info"][::std::mem::size_of::<nrt_model_info>() - 4usize];
+    ["Alignment of nrt_model_info"][::std::mem::align_of::<nrt_model_info>() - 4usize];
+    ["Offset of field: nrt_model_info::vnc"][::std::mem::offset_of!(nrt_model_info, vnc) - 0usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrt_ucode_img"][::std::mem::size_of::<nrt_ucode_img>() - 16usize];
+    ["Alignment of nrt_ucode_img"][::std::mem::align_of::<nrt_ucode_img>() - 8usize];
+    ["Offset of field: nrt_ucode_img::bin"][::std::mem::offset_of!(nrt_ucode_img, bin) - 0usize];
+    ["Offset of field: nrt_ucode_img::size"][::std::mem::offset_of!(nrt_ucode_img, size) - 8usize];
+};
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrt_ucode_info"][::std::mem::size_of::<nrt_ucode_info>() - 32usize];
+    ["Alignment of nrt_ucode_info"][::std::mem::align_of::<nrt_ucode_info>() - 8usize];
+    ["Offset of field: nrt_ucode_info::iram"]
+        [::std::mem::offset_of!(nrt_ucode_info, iram) - 0usize];
+    ["Offset of field: nrt_ucode_info::dram"]
+        [::std::mem::offset_of!(nrt_ucode_info, dram) - 16usize];
 };
 pub const NRTA_XU_TENSOR_READ: nrta_xu_t = 0;
 pub const NRTA_XU_TENSOR_WRITE: nrta_xu_t = 1;
@@ -328,6 +466,24 @@ impl NRT_STATUS {
     pub const NRT_EXEC_HW_ERR_REPAIRABLE_HBM_UE: NRT_STATUS = NRT_STATUS(1205);
     pub const NRT_NETWORK_PROXY_FAILURE: NRT_STATUS = NRT_STATUS(1206);
 }
+impl Default for nrt_tensor_batch_op {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for nrt_tensor_batch {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 impl Default for nrt_cc_comm {
     fn default() -> Self {
         let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
@@ -365,6 +521,24 @@ impl Default for nrt_tensor_info {
     }
 }
 impl Default for nrt_tensor_info_array {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for nrt_ucode_img {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl Default for nrt_ucode_info {
     fn default() -> Self {
         let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
         unsafe {

@@ -81,6 +81,8 @@ unsafe extern "C" {
         repeat_count: ::std::os::raw::c_int,
     ) -> NRT_STATUS;
     #[must_use]
+    pub fn nrt_build_global_comm(vnc: i32, g_device_id: u32, g_device_count: u32) -> NRT_STATUS;
+    #[must_use]
     pub fn nrt_tensor_allocate(
         tensor_placement: nrt_tensor_placement_t,
         vnc: ::std::os::raw::c_int,
@@ -140,6 +142,65 @@ unsafe extern "C" {
     ) -> NRT_STATUS;
     pub fn nrt_tensor_get_va(tensor: *const nrt_tensor_t) -> *mut ::std::os::raw::c_void;
     #[must_use]
+    pub fn nrt_tensor_read_batch(
+        batches: *const nrt_tensor_batch_t,
+        num_batches: u64,
+        unsafe_: bool,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_tensor_write_batch(
+        batches: *const nrt_tensor_batch_t,
+        num_batches: u64,
+        unsafe_: bool,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_tensor_get_device_allocation_info(
+        tensor: *const nrt_tensor_t,
+        alloc_info: *mut nrt_tensor_device_allocation_info_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_get_vnc_memory_stats(
+        vnc: u32,
+        stats: *mut nrt_vnc_memory_stats_t,
+        stats_size_in: usize,
+        stats_size_out: *mut usize,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_get_hbm_mmap_va(
+        device_id: ::std::os::raw::c_int,
+        hbm_idx: ::std::os::raw::c_int,
+        addr: *mut *mut ::std::os::raw::c_void,
+        size: *mut usize,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_tensor_check_output_completion(
+        output_tensor: *const nrt_tensor_t,
+        timeout: i64,
+        expected_completion_count: u64,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_tensor_reset_output_completion(output_tensor: *mut nrt_tensor_t) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_host_device_id_get(
+        neuron_dev: ::std::os::raw::c_int,
+        host_device_id: *mut u32,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_host_device_id_rid_map_get(
+        count: *mut u32,
+        host_did_to_rid_map: *mut u32,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_get_dmabuf_fd(va: u64, size: u64, fd: *mut ::std::os::raw::c_int) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_get_attached_efa_bdf(
+        va: *const ::std::os::raw::c_void,
+        efa_bdf: *mut ::std::os::raw::c_char,
+        len: *mut usize,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_cc_global_comm_init(vnc: u32, g_device_id: u32, g_device_count: u32) -> NRT_STATUS;
+    #[must_use]
     pub fn nrt_get_version(ver: *mut nrt_version_t, size: usize) -> NRT_STATUS;
     #[must_use]
     pub fn nrt_get_model_tensor_info(
@@ -154,12 +215,148 @@ unsafe extern "C" {
     #[must_use]
     pub fn nrt_free_model_tensor_info(tensor_info: *mut nrt_tensor_info_array_t) -> NRT_STATUS;
     #[must_use]
+    pub fn nrt_get_model_info(
+        model: *const nrt_model_t,
+        info: *mut nrt_model_info_t,
+        info_size_in: usize,
+        info_size_out: *mut usize,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_trace_start(trace_mem: bool) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_trace_stop(filename: *const ::std::os::raw::c_char) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_register_async_exec_callback(
+        callback: NRT_ASYNC_EXEC_STATUS_CALLBACK,
+        params: *mut ::std::os::raw::c_void,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_async_drain_queued_execs(vnc: i32) -> NRT_STATUS;
+    pub fn nrt_get_libnccl_net(
+        err: *mut ::std::os::raw::c_int,
+        err_msg: *mut ::std::os::raw::c_char,
+        err_msg_size: usize,
+    ) -> *mut ::std::os::raw::c_void;
+    #[must_use]
+    pub fn nrt_set_pool_eng_ucode(ucode_info: *const nrt_ucode_info) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_memcpy_to_device(
+        dest: *mut ::std::os::raw::c_void,
+        src: *const ::std::os::raw::c_void,
+        size: usize,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_barrier(vnc: i32, g_device_id: u32, g_device_count: u32) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_all_gather(
+        vnc: i32,
+        g_device_id: u32,
+        g_device_count: u32,
+        rank_input_size: u32,
+        input: *mut ::std::os::raw::c_void,
+        output: *mut ::std::os::raw::c_void,
+    ) -> NRT_STATUS;
+    #[must_use]
     pub fn nrt_profile_start(
         model: *mut nrt_model_t,
         filename: *const ::std::os::raw::c_char,
     ) -> NRT_STATUS;
     #[must_use]
     pub fn nrt_profile_stop(filename: *const ::std::os::raw::c_char) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_profile_continuous_options_allocate(
+        options: *mut *mut nrt_profile_continuous_options_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_profile_continuous_options_free(
+        options: *mut nrt_profile_continuous_options_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_profile_continuous_options_set_output_dir(
+        options: *mut nrt_profile_continuous_options_t,
+        output_dir: *const ::std::os::raw::c_char,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_profile_continuous_start(
+        options: *mut nrt_profile_continuous_options_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_profile_continuous_save(
+        vnc: u32,
+        options: *mut nrt_profile_continuous_options_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_profile_continuous_stop() -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_begin() -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_stop() -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_allocate(options: *mut *mut nrt_inspect_config_t) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_set_defaults(options: *mut nrt_inspect_config_t) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_free(options: *mut nrt_inspect_config_t) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_set_session_id(
+        options: *mut nrt_inspect_config_t,
+        session_id: ::std::os::raw::c_int,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_set_output_dir(
+        options: *mut nrt_inspect_config_t,
+        output_dir: *const ::std::os::raw::c_char,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_set_sys_trace_max_events_per_nc(
+        options: *mut nrt_inspect_config_t,
+        sys_trace_max_events_per_nc: u64,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_set_capture_enabled_for_nc(
+        options: *mut nrt_inspect_config_t,
+        nc_idx: u32,
+        enabled: bool,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_set_capture_enabled_for_event_type_string(
+        options: *mut nrt_inspect_config_t,
+        event_type: *const ::std::os::raw::c_char,
+        enabled: bool,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_set_enable_inspect(
+        options: *mut nrt_inspect_config_t,
+        enable_inspect: bool,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_set_enable_inspect_on_fail(
+        options: *mut nrt_inspect_config_t,
+        enable_inspect_on_fail: bool,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_begin_with_options(options: *mut nrt_inspect_config_t) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_get_all_activity_types(
+        activity_types: *mut *mut *const ::std::os::raw::c_char,
+        count: *mut usize,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrt_inspect_config_get_enabled_activity_types(
+        options: *mut nrt_inspect_config_t,
+        activity_types: *mut *mut *const ::std::os::raw::c_char,
+        count: *mut usize,
+    ) -> NRT_STATUS;
+    pub fn nrt_inspect_config_free_activity_types(
+        activity_types: *mut *const ::std::os::raw::c_char,
+        count: usize,
+    );
+    #[must_use]
+    pub fn nrt_inspect_config_set_activity(
+        options: *mut nrt_inspect_config_t,
+        activity_type: *const ::std::os::raw::c_char,
+        enabled: bool,
+    ) -> NRT_STATUS;
     #[must_use]
     pub fn nrta_tensor_write(
         tensor: *mut nrt_tensor_t,

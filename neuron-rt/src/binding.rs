@@ -1,5 +1,7 @@
 //! [`IoBinding`]: device tensors allocated once per model and thread — the hot path.
 
+mod repeat;
+
 use crate::element::Element;
 use crate::error::{Error, Result, check};
 use crate::ffi::{Execution, RawTensor, RawTensorSet};

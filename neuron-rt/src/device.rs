@@ -471,7 +471,7 @@ impl DeviceInner {
     /// `nrt_init` the runtime is closed here, explicitly: no `DeviceInner` exists yet, so its
     /// `Drop` (which takes the lock) cannot run and deadlock.
     fn open(settings: DeviceBuilder) -> Result<DeviceInner> {
-        let (api, backend) = resolve_backend(&settings.backend)?;
+        let (mut api, backend) = resolve_backend(&settings.backend)?;
         match backend {
             BackendKind::Emulator => configure_emulator(&api, &settings)?,
             BackendKind::Hardware => check_hardware_environment(&settings)?,
@@ -482,6 +482,9 @@ impl DeviceInner {
             }
             return Err(e);
         }
+        // The version's detail names the emulated instance, known only now (the previous one is
+        // kept if the runtime does not answer).
+        let _ = api.refresh_version();
         let (total_cores, visible_cores) = match ffi::core_counts(&api) {
             Ok(counts) => counts,
             Err(e) => {

@@ -381,3 +381,6 @@ impl<'m, 'a> Execution<'m, 'a> {
 mod reference_kernel;
 
 pub(crate) use reference_kernel::{clear_reference_kernels, register_reference_kernels};
+
+mod optional;
+pub(crate) use optional::vnc_memory_stats;

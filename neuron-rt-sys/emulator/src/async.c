@@ -410,8 +410,9 @@ NRTEMU_API NRT_STATUS nrta_cc_prepare(nrt_cc_comm_t *comm, nrt_tensor_list_t *in
     NRT_STATUS st = nrtemu_state_status();
     if (st != NRT_SUCCESS) return st;
     if (cc_ctx != NULL) *cc_ctx = NULL;
-    LOG_ERROR(fn, "collective operations are not emulated (one process emulates one instance)");
-    return NRT_INVALID;
+    LOG_ERROR(fn, "%s is not supported by the neuron-rt emulator: async collectives are not "
+                  "emulated", fn);
+    return NRT_FAILURE;
 }
 
 NRTEMU_API NRT_STATUS nrta_cc_schedule(nrt_cc_context_t **cc_ctx, int queue,
@@ -420,8 +421,9 @@ NRTEMU_API NRT_STATUS nrta_cc_schedule(nrt_cc_context_t **cc_ctx, int queue,
     (void)cc_ctx;
     NRT_STATUS st = check_common(queue, err, req_sequence, fn);
     if (st != NRT_SUCCESS) return st;
-    LOG_ERROR(fn, "collective operations are not emulated (nrta_cc_prepare never succeeds)");
-    return NRT_INVALID;
+    LOG_ERROR(fn, "%s is not supported by the neuron-rt emulator: async collectives are not "
+                  "emulated (nrta_cc_prepare never succeeds)", fn);
+    return NRT_FAILURE;
 }
 
 /* ---- progress ----------------------------------------------------------------------------- */

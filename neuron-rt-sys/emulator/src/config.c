@@ -28,6 +28,11 @@ static const char *const opt_envs[NRTEMU_OPT_COUNT] = {
 
 const char *nrtemu_config_env_name(int opt) { return opt_envs[opt]; }
 
+/* fork handlers (lifecycle.c): the option mutex must not stay locked in the child. */
+void nrtemu_config_fork_lock(void) { pthread_mutex_lock(&opt_mu); }
+void nrtemu_config_fork_unlock(void) { pthread_mutex_unlock(&opt_mu); }
+void nrtemu_config_fork_reinit(void) { pthread_mutex_init(&opt_mu, NULL); }
+
 static char *dup_str(const char *s) {
     if (s == NULL) return NULL;
     size_t n = strlen(s) + 1;

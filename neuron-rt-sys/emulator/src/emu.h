@@ -22,6 +22,17 @@
  *   async.c        nrta_*: execution units, sequence numbers, completion handles, error trackers
  *   version.c      nrt_get_version
  *   profile.c      nrt_profile_start / nrt_profile_stop
+ *   trace.c        recordings of every execution: nrt_trace_*, nrt_inspect_begin/stop,
+ *                  nrt_profile_continuous_* (JSON, not NTFF)
+ *   inspect_config.c  the option objects of nrt_inspect_* and nrt_profile_continuous_*
+ *   device_memory.c   nrt_get_vnc_memory_stats, nrt_tensor_get_device_allocation_info
+ *   tensor_batch.c    nrt_tensor_read_batch / nrt_tensor_write_batch
+ *   tensor_completion.c  output completion counters (nrt_tensor_check/reset_output_completion)
+ *   model_info.c   nrt_get_model_info
+ *   devices.c      device ids: nrt_host_device_id_get, nrt_host_device_id_rid_map_get
+ *   collectives.c  single-worker collectives (nrt_build_global_comm, nrt_barrier, ...)
+ *   implicit_async.c  the implicit async mode's calls (removed in runtime 2.34)
+ *   unsupported.c  hardware-only calls (EFA, dma-buf, HBM mmap, ucode): logged NRT_FAILURE
  *
  * Locking (see README.md "Thread safety"):
  *   nrtemu_rt.lock    rwlock over the runtime state: init state, reservation, model registry,
@@ -31,11 +42,13 @@
  *   nrtemu_rt.mem_mu  device-memory accounting per chip (tensors and model constants).
  *   nrtemu_rt.timing_mu  per-core free_at timestamps of the timing model (held for the O(k)
  *                     schedule computation only, never while sleeping).
- *   profile mutex (profile.c) the profiling sessions.
+ *   profile mutex (profile.c) the profiling sessions; trace mutex (trace.c) the recordings.
+ *   option mutex (config.c) the options; taken under rt.lock by nrt_init.
+ *   Lock order: rt.lock -> option mutex -> profile mutex -> mem_mu -> timing_mu (the order the
+ *   fork handler takes them in; in normal operation the last four never nest).
  *   async_mu (async.c) the execution-unit queues; tracker mutexes (one per error tracker).
- *   Lock order: rt.lock -> mem_mu / timing_mu / profile mutex; the latter never nest.
- *   async_mu is innermost (nrt_init: rt.lock -> async_mu) and never held with timing_mu; a
- *   tracker mutex is never held with another lock.
+ *   async_mu is innermost (nrt_init: rt.lock -> async_mu; the fork handler takes it last) and
+ *   never held with timing_mu; a tracker mutex is never held with another lock.
  */
 #ifndef NRTEMU_EMU_H
 #define NRTEMU_EMU_H
@@ -109,6 +122,14 @@ typedef struct nrtemu_instance {
 } nrtemu_instance;
 const nrtemu_instance *nrtemu_instance_find(const char *name);
 void nrtemu_instance_names(char *buf, size_t len); /* "inf1.xlarge, inf1.2xlarge, ..." */
+
+/* ---- fork handlers of the module-private mutexes (taken by lifecycle.c's fork_prepare) ---- */
+void nrtemu_config_fork_lock(void);
+void nrtemu_config_fork_unlock(void);
+void nrtemu_config_fork_reinit(void);
+void nrtemu_profile_fork_lock(void);
+void nrtemu_profile_fork_unlock(void);
+void nrtemu_profile_fork_reinit(void);
 
 /* ---- config.c ---------------------------------------------------------------------------- */
 enum {
@@ -185,6 +206,7 @@ typedef struct nrtemu_runtime {
     struct nrt_model *models; /* registry (singly linked) */
     pthread_mutex_t mem_mu;
     uint64_t chip_used[NRTEMU_MAX_CHIPS];
+    uint64_t core_used[NRTEMU_MAX_CORES]; /* by visible core: nrt_get_vnc_memory_stats */
     pthread_mutex_t timing_mu;
     uint64_t free_at[NRTEMU_MAX_CORES]; /* by visible core, CLOCK_MONOTONIC ns */
 } nrtemu_runtime;
@@ -203,6 +225,10 @@ static inline uint64_t nrtemu_session(void) {
 NRT_STATUS nrtemu_mem_charge(uint32_t chip, uint64_t bytes, const char *fn, const char *what);
 /* Give bytes back, only if charged in the current session (memory is reset at nrt_close). */
 void nrtemu_mem_uncharge(uint32_t chip, uint64_t bytes, uint64_t session);
+/* The same, also counted against visible core vnc (vnc < 0: no core). */
+NRT_STATUS nrtemu_mem_charge_core(uint32_t chip, int vnc, uint64_t bytes, const char *fn,
+                                  const char *what);
+void nrtemu_mem_uncharge_core(uint32_t chip, int vnc, uint64_t bytes, uint64_t session);
 uint64_t nrtemu_now_ns(void);
 const char *nrtemu_status_name(NRT_STATUS s);
 
@@ -280,6 +306,7 @@ typedef struct nrtemu_storage {
     bool owned;      /* allocated by the emulator (else a caller buffer) */
     bool charged;    /* counted against chip memory */
     uint32_t chip;
+    int vnc;         /* visible core charged (-1: none) */
     uint64_t session;
 } nrtemu_storage;
 struct nrt_tensor {
@@ -291,7 +318,13 @@ struct nrt_tensor {
     size_t offset;   /* into st->data */
     size_t size;
     char *name;
+    atomic_uint_fast64_t completions; /* times written as an output (tensor_completion.c) */
 };
+/* NULL -> NRT_INVALID, foreign pointer -> NRT_INVALID_HANDLE, older session -> NRT_CLOSED. */
+NRT_STATUS nrtemu_tensor_check(const nrt_tensor_t *t, const char *fn, const char *what);
+/* No storage, or [offset, offset + size) outside the tensor -> NRT_INVALID (logged). */
+NRT_STATUS nrtemu_tensor_check_range(const nrt_tensor_t *t, uint64_t offset, size_t size,
+                                     const char *fn);
 static inline uint8_t *nrtemu_tensor_data(const nrt_tensor_t *t) {
     return t->st ? t->st->data + t->offset : NULL;
 }
@@ -349,5 +382,30 @@ void nrtemu_profile_record(struct nrt_model *m, uint64_t start_ns, uint64_t cpu_
                            uint64_t end_ns, NRT_STATUS st);
 /* nrt_close: write and end every session (rt.lock held for writing). */
 void nrtemu_profile_stop_all(void);
+
+/* ---- execute.c: spin before a simulated completion (NEURON_RT_EMULATOR_TIMING_SPIN) -------- */
+extern atomic_bool nrtemu_timing_spin;
+
+/* ---- tensor_completion.c ----------------------------------------------------------------- */
+/* After a successful execution: count one completion on every output tensor of the model. */
+void nrtemu_outputs_completed(const struct nrt_model *m, const nrtemu_tensor_set *out);
+
+/* ---- trace.c: nrt_trace_*, nrt_inspect_*, nrt_profile_continuous_* ------------------------ */
+extern atomic_int nrtemu_trace_active; /* non-zero while any of them records */
+void nrtemu_trace_record(const struct nrt_model *m, uint64_t start_ns, uint64_t end_ns,
+                         NRT_STATUS st);
+/* nrt_close: end every recording (rt.lock held for writing). */
+void nrtemu_trace_stop_all(void);
+void nrtemu_trace_fork_lock(void);
+void nrtemu_trace_fork_unlock(void);
+void nrtemu_trace_fork_reinit(void);
+
+/* ---- unsupported.c ----------------------------------------------------------------------- */
+/* Logs "<fn> is not supported by the neuron-rt emulator: <why>" at ERROR; returns NRT_FAILURE
+ * (NRT_STATUS has no "unsupported" code; README "Choices"). */
+NRT_STATUS nrtemu_unsupported(const char *fn, const char *why);
+
+/* Checks that vnc is a visible core of the initialised runtime (logged otherwise). */
+NRT_STATUS nrtemu_check_vnc(int64_t vnc, const char *fn);
 
 #endif

@@ -7,7 +7,9 @@
 #include "emu.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 nrtemu_runtime nrtemu_rt = {
@@ -32,12 +34,18 @@ uint64_t nrtemu_now_ns(void) {
  * compete for cores like any other process. */
 static void fork_prepare(void) {
     pthread_rwlock_wrlock(&nrtemu_rt.lock);
+    nrtemu_config_fork_lock();
+    nrtemu_profile_fork_lock();
+    nrtemu_trace_fork_lock();
     pthread_mutex_lock(&nrtemu_rt.mem_mu);
     pthread_mutex_lock(&nrtemu_rt.timing_mu);
 }
 static void fork_parent(void) {
     pthread_mutex_unlock(&nrtemu_rt.timing_mu);
     pthread_mutex_unlock(&nrtemu_rt.mem_mu);
+    nrtemu_trace_fork_unlock();
+    nrtemu_profile_fork_unlock();
+    nrtemu_config_fork_unlock();
     pthread_rwlock_unlock(&nrtemu_rt.lock);
 }
 static void fork_child(void) {
@@ -52,12 +60,19 @@ static void fork_child(void) {
     pthread_rwlock_init(&nrtemu_rt.lock, NULL);
     pthread_mutex_init(&nrtemu_rt.mem_mu, NULL);
     pthread_mutex_init(&nrtemu_rt.timing_mu, NULL);
+    nrtemu_config_fork_reinit();
+    nrtemu_profile_fork_reinit();
+    nrtemu_trace_fork_reinit();
 }
 static void register_atfork(void) {
     nrtemu_async_register_atfork(); /* first: its prepare handler then runs last (innermost) */
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* Registered at load time too: options and profiles exist before the first nrt_init. */
+__attribute__((constructor)) static void atfork_at_load(void) {
+    pthread_once(&atfork_once, register_atfork);
+}
 
 NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_version,
                                const char *fal_version) {
@@ -70,6 +85,12 @@ NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_ve
         return NRT_SUCCESS;
     }
     nrtemu_log_resolve();
+    {
+        const char *spin = getenv("NEURON_RT_EMULATOR_TIMING_SPIN");
+        bool off = spin != NULL && (strcmp(spin, "0") == 0 || strcasecmp(spin, "false") == 0 ||
+                                    strcasecmp(spin, "no") == 0);
+        atomic_store(&nrtemu_timing_spin, !off);
+    }
     nrtemu_topo topo;
     nrtemu_request req;
     NRT_STATUS st = nrtemu_topo_resolve(&topo, fn);
@@ -94,6 +115,7 @@ NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_ve
     pthread_mutex_unlock(&nrtemu_rt.timing_mu);
     pthread_mutex_lock(&nrtemu_rt.mem_mu);
     memset(nrtemu_rt.chip_used, 0, sizeof nrtemu_rt.chip_used);
+    memset(nrtemu_rt.core_used, 0, sizeof nrtemu_rt.core_used);
     pthread_mutex_unlock(&nrtemu_rt.mem_mu);
     nrtemu_async_reset();
     atomic_store(&nrtemu_rt.state, NRTEMU_STATE_INIT);
@@ -115,11 +137,13 @@ NRTEMU_API void nrt_close(void) {
         return;
     }
     nrtemu_profile_stop_all();
+    nrtemu_trace_stop_all();
     nrtemu_models_unload_all_locked();
     nrtemu_release(nrtemu_rt.lock_fds, nrtemu_rt.visible);
     pthread_mutex_lock(&nrtemu_rt.mem_mu);
     atomic_fetch_add(&nrtemu_rt.session, 1);
     memset(nrtemu_rt.chip_used, 0, sizeof nrtemu_rt.chip_used);
+    memset(nrtemu_rt.core_used, 0, sizeof nrtemu_rt.core_used);
     pthread_mutex_unlock(&nrtemu_rt.mem_mu);
     uint32_t first = nrtemu_rt.first_core, count = nrtemu_rt.visible;
     nrtemu_rt.visible = 0;
@@ -221,4 +245,43 @@ void nrtemu_mem_uncharge(uint32_t chip, uint64_t bytes, uint64_t session) {
         *u = *u >= bytes ? *u - bytes : 0;
     }
     pthread_mutex_unlock(&nrtemu_rt.mem_mu);
+}
+
+NRT_STATUS nrtemu_mem_charge_core(uint32_t chip, int vnc, uint64_t bytes, const char *fn,
+                                  const char *what) {
+    NRT_STATUS st = nrtemu_mem_charge(chip, bytes, fn, what);
+    if (st == NRT_SUCCESS && vnc >= 0 && vnc < NRTEMU_MAX_CORES) {
+        pthread_mutex_lock(&nrtemu_rt.mem_mu);
+        nrtemu_rt.core_used[vnc] += bytes;
+        pthread_mutex_unlock(&nrtemu_rt.mem_mu);
+    }
+    return st;
+}
+
+void nrtemu_mem_uncharge_core(uint32_t chip, int vnc, uint64_t bytes, uint64_t session) {
+    nrtemu_mem_uncharge(chip, bytes, session);
+    pthread_mutex_lock(&nrtemu_rt.mem_mu);
+    if (vnc >= 0 && vnc < NRTEMU_MAX_CORES && session == atomic_load(&nrtemu_rt.session)) {
+        uint64_t *u = &nrtemu_rt.core_used[vnc];
+        *u = *u >= bytes ? *u - bytes : 0;
+    }
+    pthread_mutex_unlock(&nrtemu_rt.mem_mu);
+}
+
+NRT_STATUS nrtemu_check_vnc(int64_t vnc, const char *fn) {
+    pthread_rwlock_rdlock(&nrtemu_rt.lock);
+    NRT_STATUS st = nrtemu_state_status();
+    uint32_t visible = nrtemu_rt.visible;
+    pthread_rwlock_unlock(&nrtemu_rt.lock);
+    if (st != NRT_SUCCESS) {
+        LOG_ERROR(fn, "the runtime is %s", st == NRT_CLOSED ? "closed (nrt_close was called)"
+                                                          : "not initialised (call nrt_init first)");
+        return st;
+    }
+    if (vnc < 0 || vnc >= (int64_t)visible) {
+        LOG_ERROR(fn, "invalid vnc %lld: the process has %u visible NeuronCores (valid: 0-%u)",
+                  (long long)vnc, visible, visible - 1);
+        return NRT_INVALID;
+    }
+    return NRT_SUCCESS;
 }

@@ -72,7 +72,7 @@ static void unlink_model(struct nrt_model *m) {
     m->next = NULL;
     for (uint32_t i = 0; i < m->k; i++)
         if (nrtemu_rt.core_models[m->first_vnc + i] > 0) nrtemu_rt.core_models[m->first_vnc + i]--;
-    if (m->const_bytes) nrtemu_mem_uncharge(m->chip, m->const_bytes, m->session);
+    if (m->const_bytes) nrtemu_mem_uncharge_core(m->chip, (int)m->first_vnc, m->const_bytes, m->session);
 }
 
 void nrtemu_models_unload_all_locked(void) {
@@ -200,7 +200,8 @@ static NRT_STATUS load_common(const void *neff_bytes, size_t size, int32_t vnc, 
         m->session = nrtemu_session();
         char what[300];
         snprintf(what, sizeof what, "the constants of NEFF '%s'", m->name);
-        if (m->const_bytes) st = nrtemu_mem_charge(m->chip, m->const_bytes, fn, what);
+        if (m->const_bytes)
+            st = nrtemu_mem_charge_core(m->chip, (int)start, m->const_bytes, fn, what);
         if (st == NRT_SUCCESS) {
             for (uint32_t i = 0; i < k; i++) nrtemu_rt.core_models[start + i]++;
             m->next = nrtemu_rt.models;

@@ -31,6 +31,11 @@ struct nrtemu_profile {
 static pthread_mutex_t prof_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct nrtemu_profile *sessions;
 
+/* fork handlers (lifecycle.c): the profile mutex must not stay locked in the child. */
+void nrtemu_profile_fork_lock(void) { pthread_mutex_lock(&prof_mu); }
+void nrtemu_profile_fork_unlock(void) { pthread_mutex_unlock(&prof_mu); }
+void nrtemu_profile_fork_reinit(void) { pthread_mutex_init(&prof_mu, NULL); }
+
 void nrtemu_profile_record(struct nrt_model *m, uint64_t start_ns, uint64_t cpu_done_ns,
                            uint64_t end_ns, NRT_STATUS st) {
     pthread_mutex_lock(&prof_mu);

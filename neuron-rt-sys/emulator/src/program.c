@@ -401,6 +401,8 @@ static int parse_tensor(reader *r, nrtemu_program *p, uint32_t i, const uint8_t 
     }
     t->kind = kind;
     snprintf(what, sizeof what, "tensor %u reserved bytes", i);
+    /* one 3-byte field: a truncation names all 3 bytes, as the Rust decoder does */
+    if (need(r, 3, what)) return -1;
     if (rd_u8(r, what, &res[0]) || rd_u8(r, what, &res[1]) || rd_u8(r, what, &res[2])) return -1;
     if (res[0] | res[1] | res[2]) {
         nrtemu_set_err(r->err, r->err_len, "tensor %u: reserved bytes are not zero, expected 0", i);

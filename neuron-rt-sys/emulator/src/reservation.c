@@ -3,7 +3,9 @@
  * One lock file per global logical core, <lock_dir>/<instance>[-lnc<L>]/nc<N>.lock, locked with
  * flock(LOCK_EX | LOCK_NB) through a descriptor (O_CLOEXEC) that stays open while the core is
  * reserved. The kernel drops the lock when the descriptor is closed, so a crashed or killed
- * process releases its cores automatically. Reservation is all-or-nothing. */
+ * process releases its cores automatically. Reservation is all-or-nothing, and takes place under
+ * a per-directory reservation mutex (see reserve_mutex) so that no process ever sees another's
+ * transient probe locks. */
 #include "emu.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char fn[] = "nrt_allocate_neuron_cores";
@@ -92,69 +95,117 @@ void nrtemu_release(int *fds, uint32_t count) {
     }
 }
 
+/* The reservation mutex: <dir>/reserve.lock, flock'd while a process probes and takes core
+ * locks. Probing (try-locking a core only to see whether it is free) is therefore never visible to
+ * another process, so processes starting together cannot see each other's transient locks as
+ * "busy": N processes asking for N x k of N x k free cores all succeed. Held for microseconds; a
+ * process that dies holding it releases it with its descriptors. Waits at most ~10 s (a stopped
+ * holder), then fails with a message naming the file. Returns the fd, or -1 (logged). */
+static int reserve_mutex(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/reserve.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        LOG_ERROR(fn, "cannot open the reservation lock '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    for (unsigned waited_us = 0;; waited_us += 200) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+        if (errno != EWOULDBLOCK && errno != EINTR) break;
+        if (waited_us >= 10u * 1000u * 1000u) {
+            errno = ETIMEDOUT;
+            break;
+        }
+        struct timespec ts = {0, 200 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    LOG_ERROR(fn, "cannot lock the reservation lock '%s': %s (is a process holding it stopped?)",
+              path, strerror(errno));
+    close(fd);
+    return -1;
+}
+
+/* Try-locks cores first..first+n-1 (all or nothing). 1: taken (fds filled); 0: a core is held by
+ * another process (nothing kept); -1: error (logged, nothing kept). */
+static int take_run(const char *dir, uint32_t first, uint32_t n, int *fds) {
+    for (uint32_t i = 0; i < n; i++) {
+        fds[i] = try_lock(dir, first + i);
+        if (fds[i] < 0) {
+            int rc = fds[i] == -2 ? -1 : 0;
+            nrtemu_release(fds, i);
+            fds[i] = -1;
+            return rc;
+        }
+    }
+    return 1;
+}
+
+/* Cores not held by another process, and the longest run of them (for the refusal message). */
+static void count_free(const char *dir, uint32_t total, uint32_t *free_cores, uint32_t *best) {
+    uint32_t run = 0;
+    *free_cores = *best = 0;
+    for (uint32_t c = 0; c < total; c++) {
+        int fd = try_lock(dir, c);
+        if (fd >= 0) close(fd);
+        run = fd >= 0 ? run + 1 : 0;
+        if (fd >= 0) (*free_cores)++;
+        if (run > *best) *best = run;
+    }
+}
+
 NRT_STATUS nrtemu_reserve(const nrtemu_topo *t, const nrtemu_request *r, int *fds,
                           uint32_t *first, uint32_t *count) {
     char dir[4096];
     NRT_STATUS st = lock_dir(t, dir, sizeof dir);
     if (st != NRT_SUCCESS) return st;
-    int probe[NRTEMU_MAX_CORES];
+    int mutex = reserve_mutex(dir);
+    if (mutex < 0) return NRT_FAILURE;
 
     if (r->kind != NRTEMU_REQ_NUM) {
-        uint32_t avail = 0;
-        bool error = false;
-        for (uint32_t i = 0; i < r->count; i++) {
-            probe[i] = try_lock(dir, r->first + i);
-            if (probe[i] >= 0) avail++;
-            if (probe[i] == -2) error = true;
-        }
-        if (avail == r->count) {
-            memcpy(fds, probe, r->count * sizeof(int));
+        int rc = take_run(dir, r->first, r->count, fds);
+        if (rc == 1) {
             *first = r->first;
             *count = r->count;
-            return NRT_SUCCESS;
+        } else if (rc == 0) {
+            uint32_t in_range = 0;
+            for (uint32_t c = r->first; c < r->first + r->count; c++) {
+                int fd = try_lock(dir, c);
+                if (fd >= 0) {
+                    close(fd);
+                    in_range++;
+                }
+            }
+            LOG_ERROR(fn, "NeuronCore(s) not available - Requested:nc%u-nc%u Available:%u",
+                      r->first, r->first + r->count - 1, in_range);
+            LOG_ERROR(fn, "another process holds them (emulator lock files in %s); they are "
+                          "released when it calls nrt_close or exits", dir);
         }
-        nrtemu_release(probe, r->count);
-        if (error) return NRT_FAILURE;
-        LOG_ERROR(fn, "NeuronCore(s) not available - Requested:nc%u-nc%u Available:%u", r->first,
-                  r->first + r->count - 1, avail);
-        LOG_ERROR(fn, "another process holds them (emulator lock files in %s); they are released "
-                      "when it calls nrt_close or exits", dir);
-        return NRT_FAILURE;
+        close(mutex);
+        return rc == 1 ? NRT_SUCCESS : NRT_FAILURE;
     }
 
-    /* NEURON_RT_NUM_CORES: first fit of N free contiguous cores from the lowest id. */
-    bool error = false;
-    for (uint32_t c = 0; c < t->total; c++) {
-        probe[c] = try_lock(dir, c);
-        if (probe[c] == -2) error = true;
-    }
+    /* NEURON_RT_NUM_CORES: first fit of N free contiguous cores from the lowest id; each candidate
+       run is try-locked on its own and released at once when one of its cores is held. */
     uint32_t n = r->count;
     /* trn2: a multi-core request takes whole chips */
     uint32_t step = (t->inst->lnc_configurable && n > 1) ? t->cores_per_chip : 1;
-    long found = -1;
-    for (uint32_t s = 0; !error && s + n <= t->total && found < 0; s += step) {
-        uint32_t i = 0;
-        while (i < n && probe[s + i] >= 0) i++;
-        if (i == n) found = (long)s;
-    }
-    if (found >= 0) {
-        for (uint32_t c = 0; c < t->total; c++) {
-            if (c >= (uint32_t)found && c < (uint32_t)found + n) continue;
-            if (probe[c] >= 0) close(probe[c]);
+    int rc = 0;
+    for (uint32_t s = 0; s + n <= t->total; s += step) {
+        rc = take_run(dir, s, n, fds);
+        if (rc == 1) {
+            *first = s;
+            *count = n;
+            break;
         }
-        memcpy(fds, probe + found, n * sizeof(int));
-        *first = (uint32_t)found;
-        *count = n;
-        return NRT_SUCCESS;
+        if (rc < 0) break;
     }
-    uint32_t best = 0, run = 0;
-    for (uint32_t c = 0; c < t->total; c++) {
-        run = probe[c] >= 0 ? run + 1 : 0;
-        if (run > best) best = run;
+    if (rc == 0) {
+        uint32_t free_cores, best;
+        count_free(dir, t->total, &free_cores, &best);
+        LOG_ERROR(fn, "NeuronCore(s) not available - Requested:%u Available:%u", n, best);
+        LOG_ERROR(fn, "other processes hold the remaining cores (%u of %u free, emulator lock files "
+                      "in %s)", free_cores, t->total, dir);
     }
-    nrtemu_release(probe, t->total);
-    if (error) return NRT_FAILURE;
-    LOG_ERROR(fn, "NeuronCore(s) not available - Requested:%u Available:%u", n, best);
-    LOG_ERROR(fn, "other processes hold the remaining cores (emulator lock files in %s)", dir);
-    return NRT_FAILURE;
+    close(mutex);
+    return rc == 1 ? NRT_SUCCESS : NRT_FAILURE;
 }

@@ -3,6 +3,7 @@
  * A tensor is a view (offset, size) of a reference-counted storage block:
  *   DEVICE  zero-filled, charged to the chip of its core (NRT_RESOURCE when the chip is full)
  *   HOST    deprecated, at most 4 MiB, not charged
+ *   VIRTUAL host virtual memory (accepted as by runtimes before 2.32), no size cap, not charged
  *   empty   no storage until nrt_tensor_attach_buffer (caller's buffer, never freed)
  *   slice   shares the source's storage; the storage (and its chip memory) lives until the last
  *           tensor using it is freed.
@@ -29,7 +30,7 @@ static char *dup_name(const char *s) {
 
 static void storage_put(nrtemu_storage *st) {
     if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1) return;
-    if (st->charged) nrtemu_mem_uncharge(st->chip, st->size, st->session);
+    if (st->charged) nrtemu_mem_uncharge_core(st->chip, st->vnc, st->size, st->session);
     if (st->owned) free(st->data);
     free(st);
 }
@@ -38,6 +39,7 @@ static nrt_tensor_t *tensor_new(const char *name) {
     nrt_tensor_t *t = calloc(1, sizeof *t);
     if (t == NULL) return NULL;
     t->magic = NRTEMU_TENSOR_MAGIC;
+    atomic_init(&t->completions, 0);
     t->placement = -1;
     t->vnc = -1;
     t->session = nrtemu_session();
@@ -86,14 +88,9 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate(nrt_tensor_placement_t tensor_placemen
         LOG_ERROR(fn, "tensor is NULL");
         return NRT_INVALID;
     }
-    if (tensor_placement == NRT_TENSOR_PLACEMENT_VIRTUAL) {
-        LOG_ERROR(fn, "tensor '%s': NRT_TENSOR_PLACEMENT_VIRTUAL was removed in runtime 2.32; use "
-                      "NRT_TENSOR_PLACEMENT_DEVICE, or nrt_tensor_allocate_empty + "
-                      "nrt_tensor_attach_buffer", nm);
-        return NRT_INVALID;
-    }
     if (tensor_placement != NRT_TENSOR_PLACEMENT_DEVICE &&
-        tensor_placement != NRT_TENSOR_PLACEMENT_HOST) {
+        tensor_placement != NRT_TENSOR_PLACEMENT_HOST &&
+        tensor_placement != NRT_TENSOR_PLACEMENT_VIRTUAL) {
         LOG_ERROR(fn, "tensor '%s': unknown placement %d", nm, (int)tensor_placement);
         return NRT_INVALID;
     }
@@ -112,6 +109,7 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate(nrt_tensor_placement_t tensor_placemen
     atomic_init(&st->refs, 1);
     st->size = size;
     st->owned = true;
+    st->vnc = -1;
     NRT_STATUS s = NRT_SUCCESS;
     if (tensor_placement == NRT_TENSOR_PLACEMENT_DEVICE) {
         pthread_rwlock_rdlock(&nrtemu_rt.lock);
@@ -129,11 +127,17 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate(nrt_tensor_placement_t tensor_placemen
             st->session = t->session = nrtemu_session();
             char what[300];
             snprintf(what, sizeof what, "tensor '%.256s'", nm);
-            s = nrtemu_mem_charge(st->chip, size, fn, what);
+            st->vnc = vnc;
+            s = nrtemu_mem_charge_core(st->chip, vnc, size, fn, what);
             st->charged = s == NRT_SUCCESS;
         }
         pthread_rwlock_unlock(&nrtemu_rt.lock);
         t->vnc = vnc;
+    } else if (tensor_placement == NRT_TENSOR_PLACEMENT_VIRTUAL) {
+        /* The reported version (2.29.40) predates the removal of VIRTUAL in runtime 2.32.31: host
+           virtual memory, not DMA-able, so neither charged nor capped at 4 MiB. */
+        LOG_WARN(fn, "tensor '%s': NRT_TENSOR_PLACEMENT_VIRTUAL (host virtual memory) is removed "
+                     "in runtime 2.32; use NRT_TENSOR_PLACEMENT_DEVICE", nm);
     } else {
         LOG_WARN(fn, "tensor '%s': NRT_TENSOR_PLACEMENT_HOST is deprecated; use "
                      "NRT_TENSOR_PLACEMENT_DEVICE", nm);
@@ -265,6 +269,7 @@ NRTEMU_API NRT_STATUS nrt_tensor_attach_buffer(nrt_tensor_t *tensor, void *buffe
     st->data = buffer;
     st->size = size;
     st->owned = false;
+    st->vnc = -1;
     st->session = tensor->session;
     storage_put(tensor->st); /* frees the previous storage if this was its last user */
     tensor->st = st;
@@ -307,4 +312,13 @@ NRTEMU_API NRT_STATUS nrt_tensor_allocate_slice(const nrt_tensor_t *tensor_sourc
 NRTEMU_API void *nrt_tensor_get_va(const nrt_tensor_t *tensor) {
     if (tensor == NULL || tensor->magic != NRTEMU_TENSOR_MAGIC) return NULL;
     return nrtemu_tensor_data(tensor);
+}
+
+/* The checks above, for the tensor calls in other files (tensor_batch.c, device_memory.c, ...). */
+NRT_STATUS nrtemu_tensor_check(const nrt_tensor_t *t, const char *fn, const char *what) {
+    return check(t, fn, what);
+}
+NRT_STATUS nrtemu_tensor_check_range(const nrt_tensor_t *t, uint64_t offset, size_t size,
+                                     const char *fn) {
+    return check_range(t, offset, size, fn);
 }

@@ -664,8 +664,18 @@ static void test_tensors(void) {
     uint8_t buf[64];
 
     EXPECT_LOG(nrt_tensor_allocate(NRT_TENSOR_PLACEMENT_DEVICE, 0, 0, "z", &t), NRT_INVALID, "size is 0");
-    EXPECT_LOG(nrt_tensor_allocate(NRT_TENSOR_PLACEMENT_VIRTUAL, 0, 16, "v", &t), NRT_INVALID,
-               "removed in runtime 2.32");
+    /* VIRTUAL: host virtual memory, as in the 2.29 runtime the emulator reports; no 4 MiB cap */
+    EXPECT_LOG(nrt_tensor_allocate(NRT_TENSOR_PLACEMENT_VIRTUAL, -1, (4u << 20) + 16, "v", &t),
+               NRT_SUCCESS, "removed in runtime 2.32");
+    {
+        uint8_t vin[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, vout[16] = {0};
+        EXPECT_ST(nrt_tensor_write(t, vin, 4u << 20, 16), NRT_SUCCESS);
+        EXPECT_ST(nrt_tensor_read(t, vout, 4u << 20, 16), NRT_SUCCESS);
+        EXPECT(memcmp(vin, vout, 16) == 0);
+        EXPECT(nrt_tensor_get_size(t) == (4u << 20) + 16);
+        nrt_tensor_free(&t);
+        EXPECT(t == NULL);
+    }
     EXPECT_LOG(nrt_tensor_allocate(NRT_TENSOR_PLACEMENT_DEVICE, 2, 16, "d", &t), NRT_INVALID,
                "invalid vnc 2");
     EXPECT_LOG(nrt_tensor_allocate(NRT_TENSOR_PLACEMENT_DEVICE, -1, 16, "d", &t), NRT_INVALID,
@@ -1646,6 +1656,8 @@ static void test_compiler_neff(void) {
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         EXPECT_ST(nrt_emu_set_option(opts[i], NULL), NRT_SUCCESS);
 }
+/* the calls added for full ABI coverage (nrt.h, nrt_experimental.h, nrt_profile.h) */
+#include "abi_coverage_tests.h"
 
 #include "nrta_tests.c" /* the async API (nrt_async.h) */
 
@@ -1679,6 +1691,7 @@ int main(void) {
     test_contention();
     test_async();
     test_compiler_neff();
+    test_abi_coverage();
 
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_lock_dir);

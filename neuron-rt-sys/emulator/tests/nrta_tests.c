@@ -171,8 +171,8 @@ static void test_async(void) {
     /* collectives are not emulated */
     nrt_cc_context_t *cc = NULL;
     EXPECT_LOG(nrta_cc_prepare(NULL, NULL, NULL, NRT_DTYPE_FLOAT32, NRT_OP_ADD, NRT_CC_ALLREDUCE,
-                               &cc), NRT_INVALID, "not emulated");
-    EXPECT_LOG(nrta_cc_schedule(&cc, 0, NULL, &seq), NRT_INVALID, "not emulated");
+                               &cc), NRT_FAILURE, "not supported by the neuron-rt emulator");
+    EXPECT_LOG(nrta_cc_schedule(&cc, 0, NULL, &seq), NRT_FAILURE, "not supported");
 
     /* four threads schedule on one unit at once: every sequence number handed out once */
     buf_t pz = prog_noop(0), nz = neff_of(&pz, "async-zero", 1);

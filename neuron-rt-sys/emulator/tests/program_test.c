@@ -190,6 +190,13 @@ static void test_parse_errors(void) {
     tensor(&b, IN, F32, "xxxxxxxxxxxx", NULL, 1, 4u);
     b.p[32 + 2] = 1;
     EXPECT_ERR(&b, "tensor 0: reserved bytes are not zero");
+    /* truncated inside the reserved field: the whole 3-byte field is named (as in program.rs) */
+    reset(&b);
+    header(&b, 0, 2, 0);
+    tensor(&b, IN, F32, "a-name-long-enough-to-pass-the-size-precheck", NULL, 1, 4u);
+    u8(&b, IN);
+    u8(&b, 0);
+    EXPECT_ERR(&b, "expected tensor 1 reserved bytes (3 bytes), only 1 remain");
     reset(&b);
     header(&b, 0, 1, 0);
     tensor(&b, IN, 0, "xxxxxxxxxxxx", NULL, 1, 4u);

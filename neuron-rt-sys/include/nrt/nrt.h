@@ -3,10 +3,8 @@
  *
  * Written for neuron-rt from the documented libnrt ABI (runtime headers 2.29.40.0, SONAME
  * libnrt.so.1). Names, types, enum values and struct layouts match the runtime's so that a C
- * program written for the Neuron SDK compiles unchanged against the declarations here. Not
- * declared: collective functions beyond nrt_load_collectives (their types are, for
- * nrt_async.h), batch tensor I/O (its signature differs between runtime releases), tracing,
- * dma-buf and memory statistics. Async execution is in nrt/nrt_async.h.
+ * program written for the Neuron SDK compiles unchanged against the declarations here. Every
+ * function of the runtime's nrt.h is declared; the explicit async API (nrt_async.h) is separate.
  */
 #pragma once
 
@@ -26,30 +24,15 @@ extern "C" {
 /* Opaque handles. */
 typedef struct nrt_model nrt_model_t;
 typedef struct nrt_tensor nrt_tensor_t;
-typedef struct nrt_cc_context nrt_cc_context_t; /* a prepared collective (nrt_async.h) */
+typedef struct nrt_cc_context nrt_cc_context_t; /* collectives context */
 
-/* Where a tensor's storage lives. VIRTUAL was removed by runtime 2.32 and fails there. */
+/* Where a tensor's storage lives. VIRTUAL (host virtual memory) was removed by runtime 2.32 and
+ * fails there; the emulator, which reports 2.29, accepts it as host memory. */
 typedef enum {
     NRT_TENSOR_PLACEMENT_DEVICE = 0,
     NRT_TENSOR_PLACEMENT_HOST = 1,    /* deprecated: DMA-able host memory, at most 4 MB */
     NRT_TENSOR_PLACEMENT_VIRTUAL = 2, /* removed in runtime 2.32 */
 } nrt_tensor_placement_t;
-
-/* Element-wise reduction of a collective operation. */
-typedef enum nrt_op_type {
-    NRT_OP_ADD = 0x0,
-    NRT_OP_FMA = 0x1,
-    NRT_OP_MAX = 0x2,
-    NRT_OP_MIN = 0x3,
-    NRT_OP_INVALID = 0xF,
-} nrt_op_type_t;
-
-/* Kind of collective operation. */
-typedef enum nrt_cc_op_type {
-    NRT_CC_ALLGATHER = 0,
-    NRT_CC_ALLREDUCE = 1,
-    NRT_CC_REDUCESCATTER = 2,
-} nrt_cc_op_type_t;
 
 /* The framework a process reports at nrt_init (a monitoring label only). */
 typedef enum {
@@ -95,6 +78,22 @@ enum {
     NRT_INSTANCE_SIZE_UNKNOWN = 9,
     NRT_INSTANCE_SIZE_NUM = NRT_INSTANCE_SIZE_UNKNOWN,
 };
+
+/* Reduction applied by collective operations. */
+typedef enum nrt_op_type {
+    NRT_OP_ADD = 0x0,
+    NRT_OP_FMA = 0x1,
+    NRT_OP_MAX = 0x2,
+    NRT_OP_MIN = 0x3,
+    NRT_OP_INVALID = 0xF,
+} nrt_op_type_t;
+
+/* Collective operations. */
+typedef enum nrt_cc_op_type {
+    NRT_CC_ALLGATHER = 0,
+    NRT_CC_ALLREDUCE = 1,
+    NRT_CC_REDUCESCATTER = 2,
+} nrt_cc_op_type_t;
 
 /*
  * Element types, with the hardware codes of current runtimes. Runtimes of the 2022-2023 header
@@ -199,6 +198,10 @@ NRT_STATUS nrt_execute(nrt_model_t *model, const nrt_tensor_set_t *input_set,
 NRT_STATUS nrt_execute_repeat(nrt_model_t *model, const nrt_tensor_set_t *input_set,
                               nrt_tensor_set_t *output_set, int repeat_count);
 
+/* Build the global collectives communicator of this worker (rank g_device_id of
+ * g_device_count) on core vnc. */
+NRT_STATUS nrt_build_global_comm(int32_t vnc, uint32_t g_device_id, uint32_t g_device_count);
+
 /* ---- Tensors ------------------------------------------------------------------------------ */
 
 /* Allocate size bytes. vnc: core relative to the visible cores, -1 for host placement. name is
@@ -239,23 +242,102 @@ NRT_STATUS nrt_tensor_allocate_slice(const nrt_tensor_t *tensor_source, size_t o
 /* The tensor's virtual address, or NULL. */
 void *nrt_tensor_get_va(const nrt_tensor_t *tensor);
 
-/* ---- Out-of-NEFF collectives (types used by nrt_async.h) ---------------------------------- */
+/* ---- Batched tensor I/O ------------------------------------------------------------------- */
 
-/* A communicator: this worker's place in a replica group. 32 bytes on LP64. */
+/* One transfer of a batch: size bytes between buffer and the tensor at offset. 24 bytes. */
+typedef uint64_t nrt_tensor_batch_offset_t;
+typedef uint64_t nrt_tensor_batch_size_t;
+typedef struct nrt_tensor_batch_op {
+    nrt_tensor_batch_offset_t offset; /* into the tensor */
+    nrt_tensor_batch_size_t size;     /* bytes */
+    void *buffer;                     /* host memory: destination of a read, source of a write */
+} nrt_tensor_batch_op_t;
+
+/* num_ops transfers on one tensor. 24 bytes. */
+typedef struct nrt_tensor_batch {
+    const nrt_tensor_t *tensor;
+    const nrt_tensor_batch_op_t *ops;
+    uint32_t num_ops;
+} nrt_tensor_batch_t;
+
+/* Run every transfer of num_batches batches (tensor to host / host to tensor). unsafe: skip the
+ * runtime's tracking of tensors in use by executions. Runtime 2.34 dropped the third parameter;
+ * callers of either form are compatible with an implementation that ignores it. */
+NRT_STATUS nrt_tensor_read_batch(const nrt_tensor_batch_t *batches, uint64_t num_batches, bool unsafe);
+NRT_STATUS nrt_tensor_write_batch(const nrt_tensor_batch_t *batches, uint64_t num_batches, bool unsafe);
+
+/* ---- Device memory ------------------------------------------------------------------------ */
+
+/* Where a device tensor lives. 24 bytes. */
+typedef struct nrt_tensor_device_allocation_info {
+    uint64_t physical_address; /* in the device's address space */
+    size_t size;               /* bytes allocated (may exceed the tensor's size) */
+    int hbm_index;             /* which HBM of the device */
+} nrt_tensor_device_allocation_info_t;
+
+NRT_STATUS nrt_tensor_get_device_allocation_info(const nrt_tensor_t *tensor,
+                                                 nrt_tensor_device_allocation_info_t *alloc_info);
+
+/* Device memory of one logical core. Append-only: pass sizeof, read *stats_size_out. */
+typedef struct nrt_vnc_memory_stats {
+    size_t bytes_used;
+    size_t bytes_limit;
+} nrt_vnc_memory_stats_t;
+
+NRT_STATUS nrt_get_vnc_memory_stats(uint32_t vnc, nrt_vnc_memory_stats_t *stats,
+                                    size_t stats_size_in, size_t *stats_size_out);
+
+/* Virtual address and size of HBM region hbm_idx of a device mapped into this process;
+ * NRT_INVALID_HANDLE when there are no more regions. */
+NRT_STATUS nrt_get_hbm_mmap_va(int device_id, int hbm_idx, void **addr, size_t *size);
+
+/* ---- Output completion -------------------------------------------------------------------- */
+
+/* Wait until the output tensor has been completed expected_completion_count times (completions
+ * are counted per tensor). timeout in microseconds, negative for no limit: NRT_TIMEOUT when it
+ * expires, NRT_INVALID for a NULL tensor. */
+NRT_STATUS nrt_tensor_check_output_completion(const nrt_tensor_t *output_tensor, int64_t timeout,
+                                              uint64_t expected_completion_count);
+
+/* Set the output tensor's completion count back to 0. */
+NRT_STATUS nrt_tensor_reset_output_completion(nrt_tensor_t *output_tensor);
+
+/* ---- Devices, EFA and dma-buf -------------------------------------------------------------- */
+
+/* The host's id of device neuron_dev (they differ inside containers). */
+NRT_STATUS nrt_host_device_id_get(int neuron_dev, uint32_t *host_device_id);
+
+/* Routing ids indexed by host device id. *count: entries available in, entries written out. */
+NRT_STATUS nrt_host_device_id_rid_map_get(uint32_t *count, uint32_t *host_did_to_rid_map);
+
+/* dma-buf file descriptor of a device memory region registered for EFA peer-direct. */
+NRT_STATUS nrt_get_dmabuf_fd(uint64_t va, uint64_t size, int *fd);
+
+/* PCI BDF of the EFA device attached to the Neuron device holding va. *len: buffer size in
+ * (with the NUL), string length out; NRT_RESOURCE when the buffer is too small. */
+NRT_STATUS nrt_get_attached_efa_bdf(const void *va, char *efa_bdf, size_t *len);
+
+/* ---- Host-driven collectives --------------------------------------------------------------- */
+
+/* A communicator: this worker's rank in a replica group. */
 typedef struct nrt_cc_comm {
-    uint32_t *replica_group; /* rank_n participants */
+    uint32_t *replica_group; /* participants */
     uint32_t rank;           /* this worker's rank in replica_group */
-    uint32_t rank_n;         /* number of participants */
+    uint32_t rank_n;         /* size of replica_group */
     uint32_t ctx_device_id;
     uint32_t ctx_device_count;
     uint32_t vnc;
 } nrt_cc_comm_t;
 
-/* A counted array of tensors. 16 bytes on LP64. */
+/* A list of tensors. */
 typedef struct nrt_tensor_list {
     nrt_tensor_t **tensors;
     size_t num_tensors;
 } nrt_tensor_list_t;
+
+/* Initialise the global communicator for host-driven collectives (rank g_device_id of
+ * g_device_count) on core vnc. */
+NRT_STATUS nrt_cc_global_comm_init(uint32_t vnc, uint32_t g_device_id, uint32_t g_device_count);
 
 #ifdef __cplusplus
 }

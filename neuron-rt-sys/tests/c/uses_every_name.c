@@ -32,13 +32,7 @@ STATIC_ASSERT(sizeof(NRT_STATUS) == 4, "NRT_STATUS size");
 STATIC_ASSERT(sizeof(nrta_error_t) == 16, "nrta_error_t size");
 STATIC_ASSERT(offsetof(nrta_error_t, error_code) == 8, "error_code offset");
 STATIC_ASSERT(sizeof(nrta_seq_t) == 8 && sizeof(nrta_xu_id_t) == 2, "sequence id sizes");
-STATIC_ASSERT(sizeof(nrta_xu_t) == 4 && sizeof(nrt_op_type_t) == 4, "enum sizes");
-STATIC_ASSERT(sizeof(nrt_cc_op_type_t) == 4, "nrt_cc_op_type_t size");
-STATIC_ASSERT(sizeof(nrt_cc_comm_t) == 32, "nrt_cc_comm_t size");
-STATIC_ASSERT(offsetof(nrt_cc_comm_t, rank) == 8, "rank offset");
-STATIC_ASSERT(offsetof(nrt_cc_comm_t, vnc) == 24, "vnc offset");
-STATIC_ASSERT(sizeof(nrt_tensor_list_t) == 16, "nrt_tensor_list_t size");
-STATIC_ASSERT(offsetof(nrt_tensor_list_t, num_tensors) == 8, "num_tensors offset");
+STATIC_ASSERT(sizeof(nrta_xu_t) == 4, "nrta_xu_t size");
 STATIC_ASSERT(NRTA_SEQ_NUM_MAX == 0xFFFFFFFFFFFFull, "NRTA_SEQ_NUM_MAX");
 STATIC_ASSERT(NRTA_SEQ_NUM_MASK == NRTA_SEQ_NUM_MAX, "NRTA_SEQ_NUM_MASK");
 STATIC_ASSERT(NRTA_SEQ_GET_XU_ID(0x0003000000000007ull) == 3, "NRTA_SEQ_GET_XU_ID");
@@ -74,6 +68,17 @@ static void (*const nrta_signatures_tr_destroy)(nrta_error_tracker_t *) =
     nrta_error_tracker_destroy;
 static NRT_STATUS (*const nrta_signatures_tr_list)(nrta_error_tracker_t *, const nrta_error_t **,
                                                     size_t *) = nrta_error_tracker_get_list;
+STATIC_ASSERT(sizeof(nrt_tensor_batch_op_t) == 24, "nrt_tensor_batch_op_t size");
+STATIC_ASSERT(offsetof(nrt_tensor_batch_op_t, buffer) == 16, "batch op buffer offset");
+STATIC_ASSERT(sizeof(nrt_tensor_batch_t) == 24, "nrt_tensor_batch_t size");
+STATIC_ASSERT(offsetof(nrt_tensor_batch_t, num_ops) == 16, "batch num_ops offset");
+STATIC_ASSERT(sizeof(nrt_tensor_device_allocation_info_t) == 24, "allocation info size");
+STATIC_ASSERT(offsetof(nrt_tensor_device_allocation_info_t, hbm_index) == 16, "hbm_index offset");
+STATIC_ASSERT(sizeof(nrt_vnc_memory_stats_t) == 16, "nrt_vnc_memory_stats_t size");
+STATIC_ASSERT(sizeof(nrt_model_info_t) == 4, "nrt_model_info_t size");
+STATIC_ASSERT(sizeof(nrt_cc_comm_t) == 32, "nrt_cc_comm_t size");
+STATIC_ASSERT(sizeof(nrt_tensor_list_t) == 16, "nrt_tensor_list_t size");
+STATIC_ASSERT(sizeof(nrt_ucode_info) == 32, "nrt_ucode_info size");
 
 int uses_every_name(void);
 int uses_every_name(void) {
@@ -102,10 +107,10 @@ int uses_every_name(void) {
         NRT_DTYPE_UINT32, NRT_DTYPE_FLOAT32, NRT_DTYPE_FP32R, NRT_DTYPE_INT64, NRT_DTYPE_FP8_E3,
         NRT_DTYPE_FP8_E4, NRT_DTYPE_FP8_E5,
         NRT_TENSOR_USAGE_INPUT, NRT_TENSOR_USAGE_OUTPUT,
-        NRT_MAJOR_VERSION, NRT_MINOR_VERSION, NRT_TENSOR_NAME_MAX, RT_VERSION_DETAIL_LEN,
-        GIT_HASH_LEN,
         NRT_OP_ADD, NRT_OP_FMA, NRT_OP_MAX, NRT_OP_MIN, NRT_OP_INVALID,
         NRT_CC_ALLGATHER, NRT_CC_ALLREDUCE, NRT_CC_REDUCESCATTER,
+        NRT_MAJOR_VERSION, NRT_MINOR_VERSION, NRT_TENSOR_NAME_MAX, RT_VERSION_DETAIL_LEN,
+        GIT_HASH_LEN,
         NRTA_XU_TENSOR_READ, NRTA_XU_TENSOR_WRITE, NRTA_XU_TENSOR_OP, NRTA_XU_COMPUTE,
         NRTA_XU_COLLECTIVES, NRTA_XU_TYPE_NUM,
     };
@@ -127,6 +132,52 @@ int uses_every_name(void) {
         (any_fn)nrt_tensor_attach_buffer, (any_fn)nrt_tensor_allocate_slice,
         (any_fn)nrt_tensor_get_va, (any_fn)nrt_profile_start,
         (any_fn)nrt_profile_stop,
+        (any_fn)nrt_build_global_comm,
+        (any_fn)nrt_cc_global_comm_init,
+        (any_fn)nrt_get_attached_efa_bdf,
+        (any_fn)nrt_get_dmabuf_fd,
+        (any_fn)nrt_get_hbm_mmap_va,
+        (any_fn)nrt_get_vnc_memory_stats,
+        (any_fn)nrt_host_device_id_get,
+        (any_fn)nrt_host_device_id_rid_map_get,
+        (any_fn)nrt_tensor_check_output_completion,
+        (any_fn)nrt_tensor_get_device_allocation_info,
+        (any_fn)nrt_tensor_read_batch,
+        (any_fn)nrt_tensor_reset_output_completion,
+        (any_fn)nrt_tensor_write_batch,
+        (any_fn)nrt_all_gather,
+        (any_fn)nrt_async_drain_queued_execs,
+        (any_fn)nrt_barrier,
+        (any_fn)nrt_get_libnccl_net,
+        (any_fn)nrt_get_model_info,
+        (any_fn)nrt_memcpy_to_device,
+        (any_fn)nrt_register_async_exec_callback,
+        (any_fn)nrt_set_pool_eng_ucode,
+        (any_fn)nrt_trace_start,
+        (any_fn)nrt_trace_stop,
+        (any_fn)nrt_profile_continuous_options_allocate,
+        (any_fn)nrt_profile_continuous_options_free,
+        (any_fn)nrt_profile_continuous_options_set_output_dir,
+        (any_fn)nrt_profile_continuous_start,
+        (any_fn)nrt_profile_continuous_save,
+        (any_fn)nrt_profile_continuous_stop,
+        (any_fn)nrt_inspect_begin,
+        (any_fn)nrt_inspect_stop,
+        (any_fn)nrt_inspect_config_allocate,
+        (any_fn)nrt_inspect_config_set_defaults,
+        (any_fn)nrt_inspect_config_free,
+        (any_fn)nrt_inspect_config_set_session_id,
+        (any_fn)nrt_inspect_config_set_output_dir,
+        (any_fn)nrt_inspect_config_set_sys_trace_max_events_per_nc,
+        (any_fn)nrt_inspect_config_set_capture_enabled_for_nc,
+        (any_fn)nrt_inspect_config_set_capture_enabled_for_event_type_string,
+        (any_fn)nrt_inspect_config_set_enable_inspect,
+        (any_fn)nrt_inspect_config_set_enable_inspect_on_fail,
+        (any_fn)nrt_inspect_begin_with_options,
+        (any_fn)nrt_inspect_config_get_all_activity_types,
+        (any_fn)nrt_inspect_config_get_enabled_activity_types,
+        (any_fn)nrt_inspect_config_free_activity_types,
+        (any_fn)nrt_inspect_config_set_activity,
         (any_fn)nrta_signatures_write, (any_fn)nrta_signatures_read,
         (any_fn)nrta_signatures_copy, (any_fn)nrta_signatures_exec,
         (any_fn)nrta_signatures_cc_prepare, (any_fn)nrta_signatures_cc_schedule,
@@ -134,18 +185,6 @@ int uses_every_name(void) {
         (any_fn)nrta_signatures_handle, (any_fn)nrta_signatures_tr_create,
         (any_fn)nrta_signatures_tr_destroy, (any_fn)nrta_signatures_tr_list,
     };
-    nrta_error_t error;
-    nrt_cc_comm_t comm;
-    nrt_tensor_list_t list;
-    memset(&error, 0, sizeof error);
-    memset(&comm, 0, sizeof comm);
-    memset(&list, 0, sizeof list);
-    nrta_xu_t xu = NRTA_XU_COMPUTE;
-    nrta_xu_id_t xu_id = (nrta_xu_id_t)NRTA_SEQ_GET_XU_ID(error.seq_id);
-    nrta_error_tracker_t *tracker = NULL;
-    nrt_cc_context_t *cc = NULL;
-    nrt_op_type_t op = NRT_OP_ADD;
-    nrt_cc_op_type_t cc_op = NRT_CC_ALLGATHER;
     nrt_tensor_info_t info;
     nrt_version_t version;
     nrt_instance_info_t instance;
@@ -160,11 +199,24 @@ int uses_every_name(void) {
     nrt_model_t *model = NULL;
     nrt_tensor_t *tensor = NULL;
     nrt_tensor_info_array_t *array = NULL;
+    nrt_cc_context_t *cc = NULL;
+    nrt_op_type_t op = NRT_OP_ADD;
+    nrt_cc_op_type_t cc_op = NRT_CC_ALLREDUCE;
+    nrt_profile_continuous_options_t *continuous = NULL;
+    nrt_inspect_config_t *inspect = NULL;
+    NRT_ASYNC_EXEC_STATUS_CALLBACK callback = NULL;
+    nrt_tensor_batch_offset_t batch_offset = 0;
+    nrt_tensor_batch_size_t batch_size = 0;
+    nrta_error_t error;
+    memset(&error, 0, sizeof error);
+    nrta_xu_t xu = NRTA_XU_COMPUTE;
+    nrta_xu_id_t xu_id = (nrta_xu_id_t)NRTA_SEQ_GET_XU_ID(error.seq_id);
+    nrta_error_tracker_t *tracker = NULL;
     return (int)(sizeof values + sizeof functions) + (int)info.size + (int)info.ndim +
            (int)version.rt_major + (int)instance.family + (int)usage + (int)dtype +
            (int)placement + (int)framework + (set == NULL) + (model == NULL) + (tensor == NULL) +
-           (array == NULL) + version.rt_detail[0] + version.git_hash[0] + info.name[0] +
-           (info.shape == NULL) + (int)error.error_code + (int)comm.rank + (int)list.num_tensors +
-           (int)xu + (int)xu_id + (tracker == NULL) + (cc == NULL) + (int)op + (int)cc_op +
-           (comm.replica_group == NULL) + (list.tensors == NULL);
+           (array == NULL) + (cc == NULL) + (int)op + (int)cc_op + (continuous == NULL) +
+           (inspect == NULL) + (callback == NULL) + (int)batch_offset + (int)batch_size + version.rt_detail[0] + version.git_hash[0] + info.name[0] +
+           (info.shape == NULL) + (int)error.error_code + (int)xu + (int)xu_id +
+           (tracker == NULL);
 }
