@@ -237,15 +237,14 @@ fn sweep(strictness: Strictness, per_topology: u32, seed: u64) -> Duration {
 #[test]
 #[cfg_attr(miri, ignore = "random sweep of thousands of solves: hours under Miri")]
 fn random_requests_strict() {
-    let worst = sweep(Strictness::Strict, 40, 11);
-    assert!(worst < Duration::from_secs(5), "a solve took {worst:?}");
+    // Timing is printed, never asserted (benches/planner_stress measures the worst case).
+    sweep(Strictness::Strict, 40, 11);
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "random sweep of thousands of solves: hours under Miri")]
 fn random_requests_prefer() {
-    let worst = sweep(Strictness::Prefer, 40, 12);
-    assert!(worst < Duration::from_secs(5), "a solve took {worst:?}");
+    sweep(Strictness::Prefer, 40, 12);
 }
 
 #[test]
