@@ -423,6 +423,10 @@ fn impossible_fleets_are_explained() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "searches until its node budget runs out: about 3 minutes under Miri"
+)]
 fn budget_stop_reports_a_proven_gap() {
     const GIB: u64 = 1 << 30;
     let plan = FleetRequest::new()
