@@ -37,7 +37,7 @@
 //!   not exceed `M`;
 //! * **legal starts only**: regular groups start only at aligned offsets.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::PlanError;
@@ -108,6 +108,9 @@ pub(crate) struct Solution {
 
 const NONE: u32 = u32::MAX;
 
+/// The bit of [`Key::meta`] set once the free block target is reached.
+const GOT_BIT: u64 = 1 << 22;
+
 /// A solution path: (start, class, irregular) per group.
 type Path = Vec<(u32, usize, bool)>;
 
@@ -140,7 +143,10 @@ struct Search<'a> {
     mem_cap: u64,
     class_mem: Vec<u64>,
     chip_used: Vec<u64>,
-    failed: HashSet<Key, BuildHasherDefault<FastHasher>>,
+    /// Memoised failures: per state (without the irregular budget), the largest
+    /// irregular budget with which it was proven to have no completion. A smaller
+    /// budget only removes options, so it fails too (dominance on the budget).
+    failed: HashMap<Key, u32, BuildHasherDefault<FastHasher>>,
     path: Vec<(u32, usize, bool)>,
     // Bounds on what can still be placed.
     /// Per class: the last start of a regular placement clear of busy cores (NONE: none).
@@ -324,7 +330,7 @@ impl<'a> Search<'a> {
             mem_cap: topo.memory_per_chip_bytes(),
             class_mem: p.classes.iter().map(|c| c.memory).collect(),
             chip_used: vec![0; topo.chips() as usize],
-            failed: HashSet::default(),
+            failed: HashMap::default(),
             path: Vec::new(),
             last_regular,
             run_end,
@@ -338,6 +344,9 @@ impl<'a> Search<'a> {
     fn set_target(&mut self, t: u32, blocks: &[(u32, u32)]) {
         let nu = self.n as usize;
         self.target = t;
+        // Failures of states still looking for a block depend on the target; those
+        // past it (`got`) do not and stay valid.
+        self.failed.retain(|k, _| k.meta & GOT_BIT != 0);
         self.ends_max_start = vec![NONE; nu + 1];
         self.open = vec![Vec::new(); nu + 1];
         self.fut_min = vec![NONE; nu + 1];
@@ -365,8 +374,12 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// Prepare a run. Failures proven by earlier runs stay valid (they hold for any
+    /// irregular budget up to the recorded one) unless the NUMA limit changes.
     fn reset(&mut self, max_imbalance: u32) {
-        self.failed.clear();
+        if max_imbalance != self.max_imbalance {
+            self.failed.clear();
+        }
         self.path.clear();
         self.used = [0; MAX_NUMA_NODES];
         self.chip_used.iter_mut().for_each(|u| *u = 0);
@@ -434,7 +447,7 @@ impl<'a> Search<'a> {
         lb1.max(lb2)
     }
 
-    fn key(&self, p: u32, ms: u128, r: u32, got: bool, irr_left: u32) -> Key {
+    fn key(&self, p: u32, ms: u128, r: u32, got: bool) -> Key {
         let mut numa: u128 = 0;
         // NUMA usage only matters for the key when the imbalance is constrained.
         let tracked = if self.max_imbalance == u32::MAX {
@@ -445,10 +458,7 @@ impl<'a> Search<'a> {
         for j in 0..tracked {
             numa |= u128::from(self.used[j] as u16) << (16 * j);
         }
-        let meta = u64::from(p)
-            | (u64::from(r) << 11)
-            | (u64::from(got) << 22)
-            | (u64::from(irr_left) << 23);
+        let meta = u64::from(p) | (u64::from(r) << 11) | if got { GOT_BIT } else { 0 };
         let mem = if self.track_mem && p % self.k != 0 {
             self.chip_used[(p / self.k) as usize]
         } else {
@@ -579,8 +589,13 @@ impl<'a> Search<'a> {
         if self.numa_lb(p, rem) > self.max_imbalance {
             return false;
         }
-        let key = self.key(p, ms, r, got, irr_left);
-        if self.failed.contains(&key) {
+        let key = self.key(p, ms, r, got);
+        if self.failed_with(&key, irr_left) {
+            return false;
+        }
+        // Leaving a free block is an extra constraint: a state that fails without it
+        // (block already reached, `r = p`) fails with it too.
+        if !got && self.failed_with(&self.key(p, ms, p, true), irr_left) {
             return false;
         }
         if self.blocked[p as usize] {
@@ -639,8 +654,14 @@ impl<'a> Search<'a> {
                 }
             }
         }
-        self.failed.insert(key);
+        let b = self.failed.entry(key).or_insert(irr_left);
+        *b = (*b).max(irr_left);
         false
+    }
+
+    /// Whether `key` is known to fail with an irregular budget of `irr_left` or more.
+    fn failed_with(&self, key: &Key, irr_left: u32) -> bool {
+        self.failed.get(key).is_some_and(|&b| b >= irr_left)
     }
 
     /// Run one constrained search; returns the path on success.
