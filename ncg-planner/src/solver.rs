@@ -129,6 +129,9 @@ struct Search<'a> {
     /// Per position: (start, end) of open blocks (start < p < end), start ascending.
     open: Vec<Vec<(u32, u32)>>,
     fut_min: Vec<u32>,
+    /// Per slot level (as in `slot_levels`), per position `p`: the fewest slot starts
+    /// covered by a target block starting at or after `p` (NONE: no such block).
+    fut_slots: Vec<Vec<u32>>,
     // NUMA.
     numa_nodes: usize,
     node_of: Vec<Option<u8>>,
@@ -319,6 +322,7 @@ impl<'a> Search<'a> {
             ends_max_start: vec![NONE; nu + 1],
             open: vec![Vec::new(); nu + 1],
             fut_min: vec![NONE; nu + 1],
+            fut_slots: Vec::new(),
             numa_nodes,
             node_of,
             node_free_ahead,
@@ -350,6 +354,7 @@ impl<'a> Search<'a> {
         self.ends_max_start = vec![NONE; nu + 1];
         self.open = vec![Vec::new(); nu + 1];
         self.fut_min = vec![NONE; nu + 1];
+        self.fut_slots = vec![vec![NONE; nu + 1]; self.slot_levels.len()];
         if t == 0 {
             return;
         }
@@ -365,12 +370,19 @@ impl<'a> Search<'a> {
             }
             let f = &mut self.fut_min[s as usize];
             *f = (*f).min(size);
+            for (li, &(g, _)) in self.slot_levels.iter().enumerate() {
+                let f = &mut self.fut_slots[li][s as usize];
+                *f = (*f).min(slot_starts_in(g, s, e));
+            }
         }
         for o in &mut self.open {
             o.sort_unstable();
         }
         for i in (0..nu).rev() {
             self.fut_min[i] = self.fut_min[i].min(self.fut_min[i + 1]);
+            for f in &mut self.fut_slots {
+                f[i] = f[i].min(f[i + 1]);
+            }
         }
     }
 
@@ -509,7 +521,7 @@ impl<'a> Search<'a> {
     /// with no regular placement left each need an irregular one (at most `irr_left`);
     /// and, for every size `s`, the groups of size ≥ `s` must fit ⌊len / s⌋ per free run
     /// ahead (a group never spans a busy core).
-    fn can_still_place(&self, p: u32, irr_left: u32) -> bool {
+    fn can_still_place(&self, p: u32, r: u32, got: bool, irr_left: u32) -> bool {
         let mut forced = 0u32;
         let mut at_least = 0u32;
         let (end, next) = (self.run_end[p as usize], self.next_run[p as usize]);
@@ -531,45 +543,61 @@ impl<'a> Search<'a> {
         if forced > irr_left {
             return false;
         }
-        self.slots_suffice(p, irr_left)
+        self.slots_suffice(p, r, got, irr_left)
     }
 
     /// Aligned slots (cores per chip a power of two): for a slot size `g` dividing the
-    /// chip, a regular group of `s > g/2` cores starts at a multiple of `g` (its
-    /// alignment is a power of two ≥ `g`, or a chip start) and covers the starts of
-    /// ⌈s/g⌉ slots, which must not be busy. So the regular groups still to place need
-    /// that many free slot starts ahead; the rest must be irregular (cheapest: the
-    /// groups covering the most slots first).
-    fn slots_suffice(&self, p: u32, irr_left: u32) -> bool {
-        for (g, ahead) in &self.slot_levels {
+    /// chip, count the free slot starts (multiples of `g`, not busy) ahead of `p`; the
+    /// groups still to place cover disjoint ones:
+    /// * any group of `s` contiguous cores, regular or not, covers at least ⌊s/g⌋;
+    /// * a regular group of `s > g/2` cores starts at a multiple of `g` (its alignment
+    ///   is a power of two ≥ `g`, or a chip start), so it covers exactly ⌈s/g⌉: one
+    ///   more when `g` does not divide `s`. Making such a group irregular saves at most
+    ///   that one slot start, so each missing slot start costs one irregular group, on
+    ///   top of the groups already forced to be irregular (no regular placement left);
+    /// * a free block still to be left (`!got`) is regular and clear of busy cores, so
+    ///   its slot starts ahead are free and covered by no group (the fewest over the
+    ///   blocks still possible).
+    fn slots_suffice(&self, p: u32, r: u32, got: bool, irr_left: u32) -> bool {
+        for (li, (g, ahead)) in self.slot_levels.iter().enumerate() {
             let g = *g;
             let have = ahead[p as usize];
-            let mut need = 0u32;
+            let mut need = if got {
+                0
+            } else {
+                self.block_slots(li, g, p, r)
+            };
+            let (mut forced, mut convertible) = (0u32, 0u32);
             for (ci, &s) in self.sizes.iter().enumerate() {
-                if 2 * s > g {
-                    need += self.counts[ci] * s.div_ceil(g);
+                let c = self.counts[ci];
+                need += c * (s / g);
+                let last = self.last_regular[ci];
+                if last == NONE || last < p {
+                    forced += c;
+                } else if 2 * s > g && s % g != 0 {
+                    need += c;
+                    convertible += c;
                 }
             }
-            if need <= have {
-                continue;
-            }
-            // Classes are sorted by size descending: the most slots per group first.
-            let mut excess = need - have;
-            let mut irregular = 0u32;
-            for (ci, &s) in self.sizes.iter().enumerate() {
-                if excess == 0 || 2 * s <= g {
-                    break;
-                }
-                let w = s.div_ceil(g);
-                let take = self.counts[ci].min(excess.div_ceil(w));
-                irregular += take;
-                excess = excess.saturating_sub(take * w);
-            }
-            if excess > 0 || irregular > irr_left {
+            let excess = need.saturating_sub(have);
+            if excess > convertible || forced + excess > irr_left {
                 return false;
             }
         }
         true
+    }
+
+    /// The fewest level-`g` slot starts at or after `p` covered by a target block still
+    /// possible from `p` (open blocks starting at or after `r`, or blocks ahead); 0 when
+    /// none is (the block bound prunes that state).
+    fn block_slots(&self, li: usize, g: u32, p: u32, r: u32) -> u32 {
+        let mut m = self.fut_slots[li][p as usize];
+        for &(s, e) in &self.open[p as usize] {
+            if s >= r {
+                m = m.min(slot_starts_in(g, p, e));
+            }
+        }
+        if m == NONE { 0 } else { m }
     }
 
     fn dfs(&mut self, p: u32, ms: u128, rem: u32, r: u32, got: bool, irr_left: u32) -> bool {
@@ -580,7 +608,7 @@ impl<'a> Search<'a> {
         if rem > fa {
             return false;
         }
-        if !self.can_still_place(p, irr_left) {
+        if !self.can_still_place(p, r, got, irr_left) {
             return false;
         }
         if !got && !self.block_possible(p, r, fa - rem) {
@@ -665,7 +693,7 @@ impl<'a> Search<'a> {
     }
 
     /// Run one constrained search; returns the path on success.
-    fn run(&mut self, irr_budget: u32, max_imbalance: u32) -> Option<Vec<(u32, usize, bool)>> {
+    fn run(&mut self, irr_budget: u32, max_imbalance: u32) -> Option<Path> {
         self.reset(max_imbalance);
         let ms: u128 = self
             .counts
@@ -685,6 +713,11 @@ impl<'a> Search<'a> {
         self.counts = saved;
         ok.then(|| std::mem::take(&mut self.path))
     }
+}
+
+/// Number of multiples of `g` in `[a, b)`.
+fn slot_starts_in(g: u32, a: u32, b: u32) -> u32 {
+    b.div_ceil(g) - a.div_ceil(g)
 }
 
 /// Objective values of a concrete occupancy.
@@ -858,41 +891,25 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
     let mut sol = to_solution(p, &path, &blocks);
 
     // Stage 3: largest free legal block. Reaching a block of at least `t` is monotone in
-    // `t`, so binary search the candidate sizes (smallest first: when it fails, no
-    // larger one can succeed), then take the label-order-first plan at the best size.
+    // `t`. Proving that a size cannot be reached is the expensive part, while a success
+    // is usually quick and its plan may leave an even larger block; so step upward to
+    // the smallest candidate above the best block found so far: at most one failing
+    // proof. The plan found for target `t` is the label-order-first among plans with a
+    // block ≥ `t`, so it is also the first among those with its own (larger) block.
     let spare = (free - needed) as u32;
     let mut candidates: Vec<u32> = blocks
         .iter()
         .map(|&(_, s)| s)
-        .filter(|&s| s <= spare && s > sol.largest_block)
+        .filter(|&s| s <= spare)
         .collect();
     candidates.sort_unstable();
     candidates.dedup();
-    let (mut lo, mut hi) = (0usize, candidates.len());
-    let mut best_at: Option<(usize, Path)> = None;
-    // Invariant: candidates[..lo] reachable (or lo = 0), candidates[hi..] not.
-    while lo < hi {
-        let mid = if best_at.is_none() {
-            lo
-        } else {
-            lo + (hi - lo) / 2
+    while let Some(&t) = candidates.iter().find(|&&c| c > sol.largest_block) {
+        search.set_target(t, &blocks);
+        let Some(found) = search.run(irr_budget, u32::MAX) else {
+            break;
         };
-        search.set_target(candidates[mid], &blocks);
-        match search.run(irr_budget, u32::MAX) {
-            Some(found) => {
-                best_at = Some((mid, found));
-                lo = mid + 1;
-            }
-            None => hi = mid,
-        }
-    }
-    if let Some((at, found)) = best_at {
-        path = if at + 1 == lo {
-            found
-        } else {
-            search.set_target(candidates[lo - 1], &blocks);
-            search.run(irr_budget, u32::MAX).unwrap_or(found)
-        };
+        path = found;
         sol = to_solution(p, &path, &blocks);
     }
     let t_star = sol.largest_block;
