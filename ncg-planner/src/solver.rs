@@ -21,8 +21,10 @@
 //!
 //! The objective is reached by a sequence of constrained searches, each one "find the
 //! first solution (in label order) with at most `C` irregular groups, a free legal block
-//! of at least `T` cores and NUMA imbalance at most `M`": `C` rises from 0, then `T`
-//! falls from an upper bound, then `M` rises from a lower bound; the first success at
+//! of at least `T` cores and NUMA imbalance at most `M`": `C` is the fewest found
+//! by binary search, then `T` steps up through the legal block sizes from the block of
+//! the plan in hand (successes are cheap, so at most one exhaustive failing proof),
+//! then `M` rises from a lower bound; the first success at
 //! each level fixes that criterion (and a found solution that already meets a bound skips
 //! the remaining levels). Every search is exhaustive, so the result is exact.
 //!
@@ -30,11 +32,17 @@
 //! * **symmetry**: groups of one size are interchangeable, so the state holds the
 //!   multiset of groups still to place (a mixed-radix integer), not which worker is which;
 //! * **memoisation of failures**: a state (position, remaining multiset, open free run,
-//!   block reached, irregular budget, NUMA usage) that could not be completed is never
-//!   explored again;
-//! * **bounds**: remaining cores must fit in the free cores ahead; a block of `T` cores
-//!   must still be completable with the spare cores; the NUMA imbalance lower bound must
-//!   not exceed `M`;
+//!   block reached, NUMA usage) that could not be completed is never explored again
+//!   with the same or a smaller irregular budget, nor while still looking for a block
+//!   if it failed with the block reached; block-independent failures are kept across
+//!   the staged searches;
+//! * **bounds**: remaining cores must fit in the free cores ahead; each size class
+//!   alone must fit its disjoint placements ahead, and the groups beyond its disjoint
+//!   regular placements count against the irregular budget; groups of size ≥ `s` fit
+//!   ⌊len / s⌋ per free run; aligned slot starts (see `slots_suffice`) bound the
+//!   regular groups and the free block together; a block of `T` cores must still be
+//!   completable with the spare cores; the NUMA imbalance lower bound must not
+//!   exceed `M`;
 //! * **legal starts only**: regular groups start only at aligned offsets.
 
 use std::collections::HashMap;
@@ -152,8 +160,10 @@ struct Search<'a> {
     failed: HashMap<Key, u32, BuildHasherDefault<FastHasher>>,
     path: Vec<(u32, usize, bool)>,
     // Bounds on what can still be placed.
-    /// Per class: the last start of a regular placement clear of busy cores (NONE: none).
-    last_regular: Vec<u32>,
+    /// Per class, per position `p`: the most disjoint placements of that class alone
+    /// starting at or after `p`, any placement this search allows / regular ones only.
+    fit_ahead: Vec<Vec<u32>>,
+    regular_ahead: Vec<Vec<u32>>,
     /// Per position: one past the end of the free run holding it (= p when busy).
     run_end: Vec<u32>,
     /// Per position: index of the first free run starting after `run_end`.
@@ -209,17 +219,8 @@ impl<'a> Search<'a> {
         for o in &mut opts {
             o.sort_unstable();
         }
-        let last_regular: Vec<u32> = p
-            .classes
-            .iter()
-            .map(|c| {
-                topo.regular_starts(c.size)
-                    .into_iter()
-                    .rev()
-                    .find(|&s| clear(s, c.size))
-                    .unwrap_or(NONE)
-            })
-            .collect();
+        let fit_ahead = disjoint_ahead(&opts, &p.classes, |_| true);
+        let regular_ahead = disjoint_ahead(&opts, &p.classes, |irr| !irr);
         // Free runs (maximal stretches of cores that are not busy).
         let mut runs: Vec<(u32, u32)> = Vec::new();
         let mut i = 0u32;
@@ -336,7 +337,8 @@ impl<'a> Search<'a> {
             chip_used: vec![0; topo.chips() as usize],
             failed: HashMap::default(),
             path: Vec::new(),
-            last_regular,
+            fit_ahead,
+            regular_ahead,
             run_end,
             next_run,
             runs_cap,
@@ -517,10 +519,11 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Necessary conditions on the groups still to place from `p`: groups of a class
-    /// with no regular placement left each need an irregular one (at most `irr_left`);
-    /// and, for every size `s`, the groups of size ≥ `s` must fit ⌊len / s⌋ per free run
-    /// ahead (a group never spans a busy core).
+    /// Necessary conditions on the groups still to place from `p`: each class alone
+    /// must fit its disjoint placements ahead, and the groups beyond its disjoint
+    /// regular placements are irregular (together at most `irr_left`); for every size
+    /// `s`, the groups of size ≥ `s` must fit ⌊len / s⌋ per free run ahead (a group
+    /// never spans a busy core).
     fn can_still_place(&self, p: u32, r: u32, got: bool, irr_left: u32) -> bool {
         let mut forced = 0u32;
         let mut at_least = 0u32;
@@ -530,10 +533,10 @@ impl<'a> Search<'a> {
             if c == 0 {
                 continue;
             }
-            let last = self.last_regular[ci];
-            if last == NONE || last < p {
-                forced += c;
+            if c > self.fit_ahead[ci][p as usize] {
+                return false;
             }
+            forced += self.forced_irregular(ci, p);
             at_least += c;
             let s = self.sizes[ci];
             if at_least > (end - p) / s + self.runs_cap[ci][next] {
@@ -571,12 +574,11 @@ impl<'a> Search<'a> {
             for (ci, &s) in self.sizes.iter().enumerate() {
                 let c = self.counts[ci];
                 need += c * (s / g);
-                let last = self.last_regular[ci];
-                if last == NONE || last < p {
-                    forced += c;
-                } else if 2 * s > g && s % g != 0 {
-                    need += c;
-                    convertible += c;
+                let f = self.forced_irregular(ci, p);
+                forced += f;
+                if 2 * s > g && s % g != 0 {
+                    need += c - f;
+                    convertible += c - f;
                 }
             }
             let excess = need.saturating_sub(have);
@@ -585,6 +587,12 @@ impl<'a> Search<'a> {
             }
         }
         true
+    }
+
+    /// Groups of class `ci` still to place that cannot all be regular: more than its
+    /// disjoint regular placements ahead of `p`.
+    fn forced_irregular(&self, ci: usize, p: u32) -> u32 {
+        self.counts[ci].saturating_sub(self.regular_ahead[ci][p as usize])
     }
 
     /// The fewest level-`g` slot starts at or after `p` covered by a target block still
@@ -713,6 +721,32 @@ impl<'a> Search<'a> {
         self.counts = saved;
         ok.then(|| std::mem::take(&mut self.path))
     }
+}
+
+/// Per class, per position `p`: the most pairwise-disjoint placements of that class
+/// among `opts` (those whose irregular flag passes `keep`) starting at or after `p`.
+/// A DP from the right (skip `q`, or take a placement at `q` and go on after it):
+/// exact for one class alone, so a necessary condition for the joint problem.
+fn disjoint_ahead(
+    opts: &[Vec<(usize, bool)>],
+    classes: &[Class],
+    keep: impl Fn(bool) -> bool,
+) -> Vec<Vec<u32>> {
+    let n = opts.len();
+    let mut out = vec![vec![0u32; n + 1]; classes.len()];
+    for q in (0..n).rev() {
+        for v in &mut out {
+            v[q] = v[q + 1];
+        }
+        for &(ci, irr) in &opts[q] {
+            if keep(irr) {
+                let v = &mut out[ci];
+                let with = 1 + v[q + classes[ci].size as usize];
+                v[q] = v[q].max(with);
+            }
+        }
+    }
+    out
 }
 
 /// Number of multiples of `g` in `[a, b)`.
