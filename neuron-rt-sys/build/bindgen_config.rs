@@ -13,6 +13,7 @@ pub const HEADERS: &[&str] = &[
     "nrt/nrt_version.h",
     "nrt/nrt_experimental.h",
     "nrt/nrt_profile.h",
+    "nrt/nrt_async.h",
 ];
 
 /// The crate's `rust-version`: generated code must compile there.
@@ -47,8 +48,8 @@ fn base(include_dir: &Path) -> bindgen::Builder {
 /// Types, constants and enum values (`bindings.rs`): everything but the functions.
 pub fn types(include_dir: &Path) -> bindgen::Builder {
     base(include_dir)
-        .allowlist_type("nrt_.*|NRT_.*")
-        .allowlist_var("NRT_.*|RT_VERSION_DETAIL_LEN|GIT_HASH_LEN")
+        .allowlist_type("nrta?_.*|NRTA?_.*")
+        .allowlist_var("NRTA?_.*|RT_VERSION_DETAIL_LEN|GIT_HASH_LEN")
         .blocklist_function(".*")
 }
 
@@ -56,7 +57,7 @@ pub fn types(include_dir: &Path) -> bindgen::Builder {
 /// function table's signatures are exactly the headers'.
 pub fn functions(include_dir: &Path) -> bindgen::Builder {
     base(include_dir)
-        .allowlist_function("nrt_.*")
+        .allowlist_function("nrta?_.*")
         .blocklist_type(".*")
         .blocklist_var(".*")
         .raw_line("#[allow(unused_imports)]")

@@ -314,6 +314,37 @@ nrt_api! {
         fn nrt_profile_start(model: *mut nrt_model_t, filename: *const c_char) -> NRT_STATUS;
         /// `nrt_profile_stop`.
         fn nrt_profile_stop(filename: *const c_char) -> NRT_STATUS;
+        // The explicit async API (`nrt_async.h`, experimental): exported by runtime 2.29 and
+        // later under the ELF symbol version NRT_3.0.0 (2.31.24.0 exports 8 `nrta_*` symbols);
+        // absent from older runtimes, where neuron-rt's async API falls back to `nrt_execute` on
+        // a thread. Runtime 2.32.31 added `nrta_event_register_seq_id_completion` and
+        // `nrta_event_register_xu_completion` (register a caller's eventfd) next to
+        // `nrta_get_completion_handle`; clients built for the NRT 3.0 line need those names.
+        /// `nrta_tensor_write`: queue a host-to-device copy (runtime 2.29+).
+        fn nrta_tensor_write(tensor: *mut nrt_tensor_t, buf: *const c_void, offset: u64, size: u64, queue: c_int, err: *mut nrta_error_tracker_t, req_sequence: *mut nrta_seq_t) -> NRT_STATUS;
+        /// `nrta_tensor_read`: queue a device-to-host copy (runtime 2.29+).
+        fn nrta_tensor_read(buf: *mut c_void, tensor: *mut nrt_tensor_t, offset: u64, size: u64, queue: c_int, err: *mut nrta_error_tracker_t, req_sequence: *mut nrta_seq_t) -> NRT_STATUS;
+        /// `nrta_tensor_copy`: queue a device-to-device copy (runtime 2.29+).
+        fn nrta_tensor_copy(src: *mut nrt_tensor_t, src_offset: u64, dst: *mut nrt_tensor_t, dst_offset: u64, size: u64, queue: c_int, err: *mut nrta_error_tracker_t, req_sequence: *mut nrta_seq_t) -> NRT_STATUS;
+        /// `nrta_execute_schedule`: queue a model execution (runtime 2.29+).
+        fn nrta_execute_schedule(model: *mut nrt_model_t, input: *const nrt_tensor_set_t, output: *mut nrt_tensor_set_t, queue: c_int, err: *mut nrta_error_tracker_t, req_sequence: *mut nrta_seq_t) -> NRT_STATUS;
+        /// `nrta_cc_prepare`: prepare a collective operation (runtime 2.29+).
+        fn nrta_cc_prepare(comm: *mut nrt_cc_comm_t, input: *mut nrt_tensor_list_t, output: *mut nrt_tensor_list_t, dtype: nrt_dtype_t, op: nrt_op_type_t, cc_op: nrt_cc_op_type_t, cc_ctx: *mut *mut nrt_cc_context_t) -> NRT_STATUS;
+        /// `nrta_cc_schedule`: queue a prepared collective (runtime 2.29+).
+        fn nrta_cc_schedule(cc_ctx: *mut *mut nrt_cc_context_t, queue: c_int, err: *mut nrta_error_tracker_t, req_sequence: *mut nrta_seq_t) -> NRT_STATUS;
+        /// `nrta_is_completed`: whether a request has completed (runtime 2.29+).
+        fn nrta_is_completed(seq: nrta_seq_t, is_completed: *mut bool) -> NRT_STATUS;
+        /// `nrta_get_sequence`: last completed request of a unit (runtime 2.29+).
+        fn nrta_get_sequence(lnc: u32, xu: nrta_xu_t, queue: c_int, seq: *mut nrta_seq_t) -> NRT_STATUS;
+        /// `nrta_get_completion_handle`: a pollable fd readable on completion (runtime 2.29+;
+        /// superseded by the `nrta_event_register_*` functions of 2.32.31).
+        fn nrta_get_completion_handle(seq: nrta_seq_t, fd: *mut c_int) -> NRT_STATUS;
+        /// `nrta_error_tracker_create` (runtime 2.29+).
+        fn nrta_error_tracker_create(lnc_idx: u32, error_tracker: *mut *mut nrta_error_tracker_t) -> NRT_STATUS;
+        /// `nrta_error_tracker_destroy` (runtime 2.29+).
+        fn nrta_error_tracker_destroy(error_tracker: *mut nrta_error_tracker_t);
+        /// `nrta_error_tracker_get_list` (runtime 2.29+).
+        fn nrta_error_tracker_get_list(error_tracker: *mut nrta_error_tracker_t, list: *mut *const nrta_error_t, error_count: *mut usize) -> NRT_STATUS;
 
         // ---- The rest of nrt.h ----
         /// `nrt_build_global_comm`: build the global collectives communicator.

@@ -37,6 +37,11 @@ pub type NRT_ASYNC_EXEC_STATUS_CALLBACK = ::std::option::Option<
 >;
 pub type nrt_profile_continuous_options_t = nrt_profile_continuous_options;
 pub type nrt_inspect_config_t = nrt_inspect_config;
+pub type nrta_xu_t = u32;
+pub type nrta_seq_t = u64;
+pub type nrta_xu_id_t = u16;
+pub type nrta_error_t = nrta_error;
+pub type nrta_error_tracker_t = nrta_error_tracker;
 #[repr(C)]
 #[derive(Default)]
 pub struct __IncompleteArrayField<T>(::std::marker::PhantomData<T>, [T; 0]);
@@ -163,11 +168,24 @@ pub struct nrt_profile_continuous_options {
 pub struct nrt_inspect_config {
     _unused: [u8; 0],
 }
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct nrta_error {
+    pub seq_id: nrta_seq_t,
+    pub error_code: u64,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct nrta_error_tracker {
+    _unused: [u8; 0],
+}
 pub const NRT_MAJOR_VERSION: u32 = 2;
 pub const NRT_MINOR_VERSION: u32 = 0;
 pub const RT_VERSION_DETAIL_LEN: u32 = 128;
 pub const GIT_HASH_LEN: u32 = 64;
 pub const NRT_TENSOR_NAME_MAX: u32 = 256;
+pub const NRTA_SEQ_NUM_MAX: u64 = 281474976710655;
+pub const NRTA_SEQ_NUM_MASK: u64 = 281474976710655;
 pub const NRT_TENSOR_PLACEMENT_DEVICE: nrt_tensor_placement_t = 0;
 pub const NRT_TENSOR_PLACEMENT_HOST: nrt_tensor_placement_t = 1;
 pub const NRT_TENSOR_PLACEMENT_VIRTUAL: nrt_tensor_placement_t = 2;
@@ -376,6 +394,20 @@ const _: () = {
         [::std::mem::offset_of!(nrt_ucode_info, iram) - 0usize];
     ["Offset of field: nrt_ucode_info::dram"]
         [::std::mem::offset_of!(nrt_ucode_info, dram) - 16usize];
+};
+pub const NRTA_XU_TENSOR_READ: nrta_xu_t = 0;
+pub const NRTA_XU_TENSOR_WRITE: nrta_xu_t = 1;
+pub const NRTA_XU_TENSOR_OP: nrta_xu_t = 2;
+pub const NRTA_XU_COMPUTE: nrta_xu_t = 3;
+pub const NRTA_XU_COLLECTIVES: nrta_xu_t = 4;
+pub const NRTA_XU_TYPE_NUM: nrta_xu_t = 5;
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of nrta_error"][::std::mem::size_of::<nrta_error>() - 16usize];
+    ["Alignment of nrta_error"][::std::mem::align_of::<nrta_error>() - 8usize];
+    ["Offset of field: nrta_error::seq_id"][::std::mem::offset_of!(nrta_error, seq_id) - 0usize];
+    ["Offset of field: nrta_error::error_code"]
+        [::std::mem::offset_of!(nrta_error, error_code) - 8usize];
 };
 impl<T> __IncompleteArrayField<T> {
     #[inline]

@@ -357,4 +357,87 @@ unsafe extern "C" {
         activity_type: *const ::std::os::raw::c_char,
         enabled: bool,
     ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_tensor_write(
+        tensor: *mut nrt_tensor_t,
+        buf: *const ::std::os::raw::c_void,
+        offset: u64,
+        size: u64,
+        queue: ::std::os::raw::c_int,
+        err: *mut nrta_error_tracker_t,
+        req_sequence: *mut nrta_seq_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_tensor_read(
+        buf: *mut ::std::os::raw::c_void,
+        tensor: *mut nrt_tensor_t,
+        offset: u64,
+        size: u64,
+        queue: ::std::os::raw::c_int,
+        err: *mut nrta_error_tracker_t,
+        req_sequence: *mut nrta_seq_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_tensor_copy(
+        src: *mut nrt_tensor_t,
+        src_offset: u64,
+        dst: *mut nrt_tensor_t,
+        dst_offset: u64,
+        size: u64,
+        queue: ::std::os::raw::c_int,
+        err: *mut nrta_error_tracker_t,
+        req_sequence: *mut nrta_seq_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_execute_schedule(
+        model: *mut nrt_model_t,
+        input: *const nrt_tensor_set_t,
+        output: *mut nrt_tensor_set_t,
+        queue: ::std::os::raw::c_int,
+        err: *mut nrta_error_tracker_t,
+        req_sequence: *mut nrta_seq_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_cc_prepare(
+        comm: *mut nrt_cc_comm_t,
+        input: *mut nrt_tensor_list_t,
+        output: *mut nrt_tensor_list_t,
+        dtype: nrt_dtype_t,
+        op: nrt_op_type_t,
+        cc_op: nrt_cc_op_type_t,
+        cc_ctx: *mut *mut nrt_cc_context_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_cc_schedule(
+        cc_ctx: *mut *mut nrt_cc_context_t,
+        queue: ::std::os::raw::c_int,
+        err: *mut nrta_error_tracker_t,
+        req_sequence: *mut nrta_seq_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_is_completed(seq: nrta_seq_t, is_completed: *mut bool) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_get_sequence(
+        lnc: u32,
+        xu: nrta_xu_t,
+        queue: ::std::os::raw::c_int,
+        seq: *mut nrta_seq_t,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_get_completion_handle(
+        seq: nrta_seq_t,
+        fd: *mut ::std::os::raw::c_int,
+    ) -> NRT_STATUS;
+    #[must_use]
+    pub fn nrta_error_tracker_create(
+        lnc_idx: u32,
+        error_tracker: *mut *mut nrta_error_tracker_t,
+    ) -> NRT_STATUS;
+    pub fn nrta_error_tracker_destroy(error_tracker: *mut nrta_error_tracker_t);
+    #[must_use]
+    pub fn nrta_error_tracker_get_list(
+        error_tracker: *mut nrta_error_tracker_t,
+        list: *mut *const nrta_error_t,
+        error_count: *mut usize,
+    ) -> NRT_STATUS;
 }

@@ -31,6 +31,20 @@
 //! CPU. The same sources also build a drop-in `libnrt.so.1` for C, C++ and Python programs:
 //! `make -C neuron-rt-sys/emulator OUT=<dir>`. See `emulator/README.md` and `emulator/FORMAT.md`.
 //!
+//! # The async API (`nrt_async.h`)
+//!
+//! The explicit async functions are optional table entries: absent from older runtimes, where
+//! the safe crate falls back to blocking calls on a thread. Which runtime has which:
+//!
+//! | function | runtime | note |
+//! |---|---|---|
+//! | `nrta_tensor_write`, `nrta_tensor_read`, `nrta_tensor_copy`, `nrta_execute_schedule`, `nrta_is_completed`, `nrta_get_sequence`, `nrta_get_completion_handle`, `nrta_error_tracker_create` / `_destroy` / `_get_list`, `nrta_cc_prepare`, `nrta_cc_schedule` | 2.29 (headers 2.29.40.0) and later | ELF symbol version `NRT_3.0.0`; experimental; runtime 2.31.24.0 exports 8 `nrta_*` symbols (third-party report), so check each with [`OptionalFn::is_present`] |
+//! | `nrta_event_register_seq_id_completion`, `nrta_event_register_xu_completion` | 2.32.31 and later (release notes) | register a caller's eventfd instead of `nrta_get_completion_handle`; not in our headers or table (their signatures are not in a public header we can check against); clients built for the NRT 3.0 line need them |
+//! | none | before 2.29 | no async API |
+//!
+//! Sequence ids: [`seq_num`] / [`seq_xu_id`] / [`make_seq`] are the header's
+//! `NRTA_SEQ_GET_SEQ_NUM` / `NRTA_SEQ_GET_XU_ID` macros.
+//!
 //! # Features
 //!
 //! | feature | default | effect |
@@ -93,12 +107,14 @@ mod api;
 mod device;
 pub mod emu;
 mod loader;
+mod nrta;
 mod status;
 
 pub use api::{ApiSource, MissingSymbol, NrtApi, OptionalFn, RuntimeVersion, c_chars_to_string};
 pub use bindings::*;
 pub use device::neuron_device_nodes;
 pub use loader::{LIB_PATH_ENV, LibraryOrigin, LoadAttempt, LoadError, SDK_DEFAULT_PATH, SONAME};
+pub use nrta::{make_seq, seq_num, seq_xu_id};
 
 /// Directory of this crate's C headers (`nrt/nrt.h`, …), for build scripts of dependents.
 pub const INCLUDE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/include");

@@ -186,3 +186,40 @@ fn collective_op_values() {
         [0, 1, 2]
     );
 }
+
+#[test]
+fn async_types_layout() {
+    // nrt_async.h (runtime 2.29): the error record is 16 bytes by the header's own assertion.
+    assert_eq!(size_of::<nrta_error_t>(), 16);
+    assert_eq!(align_of::<nrta_error_t>(), 8);
+    assert_eq!(offset_of!(nrta_error_t, seq_id), 0);
+    assert_eq!(offset_of!(nrta_error_t, error_code), 8);
+    assert_eq!(size_of::<nrta_seq_t>(), 8);
+    assert_eq!(size_of::<nrta_xu_id_t>(), 2);
+    assert_eq!(size_of::<nrta_xu_t>(), 4);
+}
+
+#[test]
+fn async_values() {
+    assert_eq!(
+        [
+            NRTA_XU_TENSOR_READ,
+            NRTA_XU_TENSOR_WRITE,
+            NRTA_XU_TENSOR_OP,
+            NRTA_XU_COMPUTE,
+            NRTA_XU_COLLECTIVES,
+            NRTA_XU_TYPE_NUM
+        ],
+        [0, 1, 2, 3, 4, 5]
+    );
+    assert_eq!(NRTA_SEQ_NUM_MAX, (1u64 << 48) - 1);
+    assert_eq!(NRTA_SEQ_NUM_MASK, NRTA_SEQ_NUM_MAX);
+    // The sequence-id helpers agree with the header's macros (also checked in C by
+    // tests/c/uses_every_name.c).
+    let seq: nrta_seq_t = 0x0003_0000_0000_0007;
+    assert_eq!(seq_xu_id(seq), 3);
+    assert_eq!(seq_num(seq), 7);
+    assert_eq!(make_seq(3, 7), seq);
+    assert_eq!(seq_num(u64::MAX), NRTA_SEQ_NUM_MAX);
+    assert_eq!(seq_xu_id(u64::MAX), u16::MAX);
+}

@@ -330,6 +330,30 @@ pub enum Error {
         /// The name.
         name: String,
     },
+    /// An asynchronous request failed: which call, on which execution unit, with which sequence
+    /// id (see [`RequestError`](crate::RequestError)).
+    #[error(transparent)]
+    Request(#[from] crate::async_exec::RequestError),
+    /// An async binding (or pipeline slot) still has a request in flight, submitted by a future
+    /// that was dropped before it completed.
+    #[error(
+        "model '{model}': a request of this async binding is still in flight (its future was \
+         dropped before completion); await `AsyncBinding::ready()` or call `wait()` first"
+    )]
+    RequestInFlight {
+        /// The model.
+        model: String,
+    },
+    /// The async reactor (or fallback worker) could not get an operating-system resource.
+    #[error(
+        "async execution: {call} failed: {source}; the system is out of threads or descriptors"
+    )]
+    AsyncIo {
+        /// The system call, e.g. `"epoll_create"`.
+        call: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with neuron-rt's [`Error`].

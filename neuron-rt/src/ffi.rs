@@ -16,6 +16,8 @@ use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::{self, NonNull};
 
+pub(crate) mod nrta;
+
 /// Start the runtime.
 pub(crate) fn init(api: &NrtApi) -> Result<()> {
     // SAFETY: nrt_init takes a framework enum and two NUL-terminated strings, which we pass.

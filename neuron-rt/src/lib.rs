@@ -54,6 +54,16 @@
 //! Errors that cannot be returned (a failed unload while a model is dropped) are logged through
 //! the [`log`](https://docs.rs/log) facade at error level, target `neuron_rt`.
 //!
+//! # Async execution
+//!
+//! [`Model::run_async`] (a runtime-agnostic future), [`AsyncBinding`] (allocation-free
+//! [`submit`](AsyncBinding::submit)) and [`Pipeline`] (k requests in flight) run requests through
+//! libnrt's explicit async API when the runtime has it ([`AsyncMode::Native`]: one reactor thread
+//! per device, copies overlapping compute), else on one thread per model with the blocking calls
+//! ([`AsyncMode::Fallback`]). Dropping a future detaches its request; nothing the device may still
+//! write is freed. Failures are [`Error::Request`] with a [`RequestError`] (call, status,
+//! [`ExecUnit`], sequence id). Details on [`AsyncBinding`].
+//!
 //! # Backends
 //!
 //! | [`Backend`] | what runs |
@@ -75,6 +85,8 @@
 //! | `NEURON_RT_EXEC_TIMEOUT` | runtime, emulator | execution timeout in seconds, read at load |
 //! | `NEURON_RT_EMULATOR_INSTANCE` | emulator | instance to emulate (default `inf2.xlarge`) |
 //! | `NEURON_RT_EMULATOR_LOCK_DIR` | emulator | directory of the cross-process core locks |
+//! | `NEURON_RT_EMULATOR_HOST_BANDWIDTH` | emulator | host↔device copy bandwidth in bytes/s (default unlimited), read at `nrt_init` |
+//! | `NEURON_RT_ASYNC_FALLBACK` | neuron-rt | `1`: run async requests on the blocking fallback path |
 //! | `NEURON_RT_WORKER_MODEL`, `NEURON_RT_WORKER_REPLICA`, `NEURON_RT_WORKER_COUNT`, `NEURON_RT_WORKER_RESTARTS` | [`launch`] | a launched worker's assignment (see [`launch`]) |
 //! | `NEURON_RT_EMULATOR_DEVICE_TIME_US` | emulator | device time of compiler NEFFs: `250`, or `file.neff=250,40` ([`DeviceBuilder::compiled_device_time`]) |
 //! | `NEURON_RT_EMULATOR_OUTPUT_FILL` | emulator | `zeros` (default) or `pattern`: compiler NEFFs' outputs without a reference kernel ([`DeviceBuilder::compiled_output_fill`]) |
@@ -84,9 +96,10 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `emulator` | on | the built-in emulator backend |
-//! | `launch` | on | the multi-process supervisor [`launch::Launcher`] (adds `signal-hook` to catch SIGTERM/SIGINT and `rustix` to forward them, so neuron-rt needs no `unsafe` for signals) |
+//! | `launch` | on | the multi-process supervisor [`launch::Launcher`] (adds `signal-hook` to catch SIGTERM/SIGINT; `rustix` forwards them, so neuron-rt needs no `unsafe` for signals) |
 #![deny(missing_docs)]
 
+mod async_exec;
 mod binding;
 mod device;
 mod dtype_encoding;
@@ -100,6 +113,10 @@ mod model;
 mod reference_kernel;
 mod tensor;
 
+pub use async_exec::{
+    ASYNC_FALLBACK_ENV, AsyncBinding, AsyncMode, ExecUnit, Pipeline, Ready, RequestError, RunAsync,
+    Submission, block_on,
+};
 pub use binding::IoBinding;
 pub use device::{
     BACKEND_ENV, Backend, BackendKind, Device, DeviceBuilder, InstanceInfo, Lnc, LogLevel,
@@ -132,6 +149,9 @@ const _: () = {
     send::<IoBinding<'static, 'static>>();
     send_sync::<Outputs>();
     send_sync::<Error>();
+    send::<AsyncBinding<'static, 'static>>();
+    send::<RunAsync<'static, 'static>>();
+    send::<Pipeline<'static, 'static>>();
 };
 
 /// `IoBinding` is not `Sync`: two threads must never execute on (or read) one binding's tensor

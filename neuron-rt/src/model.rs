@@ -77,6 +77,7 @@ impl<'d> NeuronCoreGroup<'d> {
     ) -> Result<Model<'d>, LoadFailed<'d>> {
         match Model::load(&self, neff, options) {
             Ok(loaded) => Ok(Model {
+                async_state: Default::default(),
                 pool: Mutex::new(Vec::new()),
                 raw: loaded.raw,
                 group: self,
@@ -95,8 +96,9 @@ impl<'d> NeuronCoreGroup<'d> {
 /// each with its own [`IoBinding`] (or through [`Model::run`]). Dropping it unloads the model and
 /// releases the group; [`Model::unload`] does the same and reports errors.
 pub struct Model<'d> {
-    // Field order is drop order: pooled tensors, then the model (unloads itself), then the
-    // group's cores.
+    // Field order is drop order: async requests (waited for) and their slots, pooled tensors,
+    // then the model (unloads itself), then the group's cores.
+    pub(crate) async_state: crate::async_exec::AsyncState,
     pool: Mutex<Vec<BindingBuffers<'d>>>,
     raw: RawModel<'d>,
     group: NeuronCoreGroup<'d>,
@@ -288,7 +290,7 @@ impl<'d> Model<'d> {
         result
     }
 
-    fn check_inputs(&self, inputs: &[Input<'_>]) -> Result<()> {
+    pub(crate) fn check_inputs(&self, inputs: &[Input<'_>]) -> Result<()> {
         for input in inputs {
             let Some(info) = self.inputs.iter().find(|i| i.name == input.name) else {
                 return Err(self.unknown_tensor("input", &input.name));
@@ -356,8 +358,13 @@ impl<'d> Model<'d> {
     /// What `nrt_unload` returned; the group's cores are released in that case.
     pub fn unload(self) -> Result<NeuronCoreGroup<'d>> {
         let Model {
-            pool, raw, group, ..
+            async_state,
+            pool,
+            raw,
+            group,
+            ..
         } = self;
+        drop(async_state); // waits for in-flight async requests
         drop(pool);
         raw.unload()?;
         Ok(group)

@@ -34,6 +34,8 @@ extern "C" {
  *                                                     execution without a reference kernel:
  *                                                     "zeros" (default) or "pattern" (byte i of
  *                                                     every output is i % 251)
+ *   "host_bandwidth" NEURON_RT_EMULATOR_HOST_BANDWIDTH host<->device bytes/s, e.g. "8e9" (unset:
+ *                                                     copies take no time)
  *
  * Returns NRT_SUCCESS; NRT_INVALID for an unknown key or a malformed value (logged);
  * NRT_FAILURE when called while the runtime is initialised.

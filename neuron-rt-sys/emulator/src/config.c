@@ -18,12 +18,13 @@ static char *opt_value[NRTEMU_OPT_COUNT];
 static bool opt_set[NRTEMU_OPT_COUNT];
 
 static const char *const opt_keys[NRTEMU_OPT_COUNT] = {
-    "instance",  "lnc",           "lock_dir", "visible_cores", "num_cores",
-    "log_level", "device_time_us", "output_fill"};
+    "instance",  "lnc",            "lock_dir",    "visible_cores", "num_cores",
+    "log_level", "device_time_us", "output_fill", "host_bandwidth"};
 static const char *const opt_envs[NRTEMU_OPT_COUNT] = {
     "NEURON_RT_EMULATOR_INSTANCE", "NEURON_LOGICAL_NC_CONFIG", "NEURON_RT_EMULATOR_LOCK_DIR",
     "NEURON_RT_VISIBLE_CORES",     "NEURON_RT_NUM_CORES",      "NEURON_RT_LOG_LEVEL",
-    "NEURON_RT_EMULATOR_DEVICE_TIME_US", "NEURON_RT_EMULATOR_OUTPUT_FILL"};
+    "NEURON_RT_EMULATOR_DEVICE_TIME_US", "NEURON_RT_EMULATOR_OUTPUT_FILL",
+    "NEURON_RT_EMULATOR_HOST_BANDWIDTH"};
 
 const char *nrtemu_config_env_name(int opt) { return opt_envs[opt]; }
 
@@ -225,6 +226,32 @@ NRT_STATUS nrtemu_compiled_exec_config(const char *model, uint64_t *device_time_
     return st;
 }
 
+/* Bytes per second: a non-negative decimal number (fractions and exponents accepted, e.g. 8e9),
+ * at most 1e15; -1 when malformed. 0 means unlimited. */
+static double parse_bandwidth(const char *v) {
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || errno != 0 || *skip_ws(end) != '\0' || !(d >= 0) || !isfinite(d) || d > 1e15)
+        return -1;
+    return d;
+}
+
+uint64_t nrtemu_host_bandwidth_config(const char *fn) {
+    char *v = nrtemu_config_get(NRTEMU_OPT_HOST_BANDWIDTH);
+    uint64_t bw = 0;
+    if (v != NULL && !is_blank(v)) {
+        double d = parse_bandwidth(v);
+        if (d < 0)
+            LOG_WARN(fn, "NEURON_RT_EMULATOR_HOST_BANDWIDTH='%s' is not a number of bytes per "
+                         "second (e.g. 8e9); copies take no time", v);
+        else
+            bw = (uint64_t)d;
+    }
+    free(v);
+    return bw;
+}
+
 /* ---- nrt_emu_set_option ------------------------------------------------------------------ */
 
 NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
@@ -238,7 +265,7 @@ NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
         if (strcmp(key, opt_keys[i]) == 0) opt = i;
     if (opt < 0) {
         LOG_ERROR(fn, "unknown option '%s' (valid: instance, lnc, lock_dir, visible_cores, "
-                      "num_cores, log_level, device_time_us, output_fill)", key);
+                      "num_cores, log_level, device_time_us, output_fill, host_bandwidth)", key);
         return NRT_INVALID;
     }
     if (nrtemu_state_status() == NRT_SUCCESS) {
@@ -271,6 +298,7 @@ NRTEMU_API NRT_STATUS nrt_emu_set_option(const char *key, const char *value) {
             break;
         }
         case NRTEMU_OPT_OUTPUT_FILL: ok = parse_fill(value) >= 0; break;
+        case NRTEMU_OPT_HOST_BANDWIDTH: ok = is_blank(value) || parse_bandwidth(value) >= 0; break;
         default: break;
         }
         if (!ok) {

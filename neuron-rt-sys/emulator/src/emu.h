@@ -19,6 +19,7 @@
  *   tensor_set.c   tensor sets
  *   execute.c      nrt_execute / nrt_execute_repeat: validation, CPU run (program, reference
  *                  kernel or output fill), timing model (FORMAT.md §4)
+ *   async.c        nrta_*: execution units, sequence numbers, completion handles, error trackers
  *   version.c      nrt_get_version
  *   profile.c      nrt_profile_start / nrt_profile_stop
  *   trace.c        recordings of every execution: nrt_trace_*, nrt_inspect_begin/stop,
@@ -45,6 +46,9 @@
  *   option mutex (config.c) the options; taken under rt.lock by nrt_init.
  *   Lock order: rt.lock -> option mutex -> profile mutex -> mem_mu -> timing_mu (the order the
  *   fork handler takes them in; in normal operation the last four never nest).
+ *   async_mu (async.c) the execution-unit queues; tracker mutexes (one per error tracker).
+ *   async_mu is innermost (nrt_init: rt.lock -> async_mu; the fork handler takes it last) and
+ *   never held with timing_mu; a tracker mutex is never held with another lock.
  */
 #ifndef NRTEMU_EMU_H
 #define NRTEMU_EMU_H
@@ -59,6 +63,7 @@
 #include <stdint.h>
 
 #include "nrt/nrt.h"
+#include "nrt/nrt_async.h"
 #include "nrt/nrt_experimental.h"
 #include "nrt/nrt_profile.h"
 #include "nrt/nrt_status.h"
@@ -136,6 +141,7 @@ enum {
     NRTEMU_OPT_LOG_LEVEL,
     NRTEMU_OPT_DEVICE_TIME_US,
     NRTEMU_OPT_OUTPUT_FILL,
+    NRTEMU_OPT_HOST_BANDWIDTH,
     NRTEMU_OPT_COUNT
 };
 /* malloc'd copy of the option (if set) else of its environment variable, or NULL. */
@@ -172,6 +178,9 @@ NRT_STATUS nrtemu_compiled_exec_config(const char *model, uint64_t *device_time_
                                        const char *fn);
 /* NEURON_RT_EXEC_TIMEOUT in ns; NRT_INVALID (logged) when malformed. */
 NRT_STATUS nrtemu_exec_timeout_ns(uint64_t *ns, const char *fn);
+/* host_bandwidth option / NEURON_RT_EMULATOR_HOST_BANDWIDTH in bytes/s; 0 (unlimited) when unset
+   or malformed (logged). */
+uint64_t nrtemu_host_bandwidth_config(const char *fn);
 
 /* ---- reservation.c ----------------------------------------------------------------------- */
 /* Reserves the requested cores (all or nothing); fds[i] is the lock of global core first + i. */
@@ -342,6 +351,31 @@ nrt_tensor_t *nrtemu_set_find(const nrtemu_tensor_set *s, const char *name, size
 /* ---- reference.c: reference kernels (nrt_emu_set_reference_kernel) ------------------------ */
 /* The kernel registered for a model name (false when none). */
 bool nrtemu_reference_kernel(const char *model, nrt_emu_kernel_fn *fn, void **data);
+
+/* ---- execute.c (shared with async.c) ---------------------------------------------------- */
+void nrtemu_sleep_until(uint64_t t_ns); /* absolute CLOCK_MONOTONIC ns */
+/* Model lookup (a reference, release with nrtemu_model_put), program presence, set checks. */
+struct nrt_model *nrtemu_execute_begin(nrt_model_t *model, const nrt_tensor_set_t *in,
+                                       const nrt_tensor_set_t *out, NRT_STATUS *st,
+                                       const char *fn);
+NRT_STATUS nrtemu_bind_io(const struct nrt_model *m, const nrtemu_tensor_set *in,
+                          const nrtemu_tensor_set *out, void **io, const char *fn);
+/* The CPU part: program, or a compiler NEFF's reference kernel / output fill. */
+NRT_STATUS nrtemu_run_model(const struct nrt_model *m, void *const *io, const char *fn);
+/* Timing model: reserve the model's cores from `now` on; *end = its completion. NRT_TIMEOUT
+   (nothing reserved, *end = the completion it would have had) beyond the model's timeout. */
+NRT_STATUS nrtemu_device_schedule(struct nrt_model *m, uint64_t now, uint64_t *end);
+void nrtemu_log_timeout(const struct nrt_model *m, uint64_t would_take_ns, const char *fn);
+
+/* ---- async.c: the nrta_* execution units ------------------------------------------------- */
+/* nrt_init (rt.lock held for writing): forget every queue, re-read the host bandwidth. */
+void nrtemu_async_reset(void);
+void nrtemu_async_register_atfork(void); /* called by lifecycle.c before its own handlers */
+/* Host<->device bandwidth in bytes/s (0: unlimited), read at nrt_init. */
+extern atomic_uint_fast64_t nrtemu_host_bandwidth;
+/* Synchronous nrt_tensor_read/write on a DEVICE tensor: occupy the core's read/write unit for
+   size / bandwidth (after the requests queued there) and sleep until done. */
+void nrtemu_copy_sync(int vnc, int xu, uint64_t size);
 
 /* ---- profile.c --------------------------------------------------------------------------- */
 void nrtemu_profile_record(struct nrt_model *m, uint64_t start_ns, uint64_t cpu_done_ns,

@@ -69,14 +69,14 @@ static void sleep_until(uint64_t t_ns) {
     while (now < t_ns) now = nrtemu_now_ns(); /* the last few microseconds */
 }
 
-/* Returns NRT_TIMEOUT when the scheduled completion is later than the model's timeout. */
-static NRT_STATUS device_wait(struct nrt_model *m, const char *fn) {
+void nrtemu_sleep_until(uint64_t t_ns) { sleep_until(t_ns); }
+
+NRT_STATUS nrtemu_device_schedule(struct nrt_model *m, uint64_t now, uint64_t *end_out) {
     uint64_t dt = m->device_time_ns;
-    if (dt == 0) return NRT_SUCCESS;
     uint32_t k = m->k;
     uint64_t stage = dt / k, last = dt - stage * (k - 1);
     pthread_mutex_lock(&nrtemu_rt.timing_mu);
-    uint64_t now = nrtemu_now_ns(), end = now;
+    uint64_t end = now;
     for (uint32_t i = 0; i < k; i++) {
         uint64_t f = nrtemu_rt.free_at[m->first_vnc + i];
         end = (end > f ? end : f) + (i + 1 == k ? last : stage);
@@ -91,11 +91,23 @@ static NRT_STATUS device_wait(struct nrt_model *m, const char *fn) {
         }
     }
     pthread_mutex_unlock(&nrtemu_rt.timing_mu);
-    if (timeout) {
+    *end_out = end;
+    return timeout ? NRT_TIMEOUT : NRT_SUCCESS;
+}
+
+void nrtemu_log_timeout(const struct nrt_model *m, uint64_t would_take_ns, const char *fn) {
+    LOG_ERROR(fn, "execution of '%s' timed out: it would complete after %.3f s, "
+                  "NEURON_RT_EXEC_TIMEOUT is %.3f s", m->name, (double)would_take_ns / 1e9,
+              (double)m->timeout_ns / 1e9);
+}
+
+/* Returns NRT_TIMEOUT when the scheduled completion is later than the model's timeout. */
+static NRT_STATUS device_wait(struct nrt_model *m, const char *fn) {
+    if (m->device_time_ns == 0) return NRT_SUCCESS;
+    uint64_t now = nrtemu_now_ns(), end;
+    if (nrtemu_device_schedule(m, now, &end) == NRT_TIMEOUT) {
         sleep_until(now + m->timeout_ns);
-        LOG_ERROR(fn, "execution of '%s' timed out: it would complete after %.3f s, "
-                      "NEURON_RT_EXEC_TIMEOUT is %.3f s", m->name, (double)(end - now) / 1e9,
-                  (double)m->timeout_ns / 1e9);
+        nrtemu_log_timeout(m, end - now, fn);
         return NRT_TIMEOUT;
     }
     sleep_until(end);
@@ -119,7 +131,7 @@ static NRT_STATUS check_set(const void *set, const char *fn, const char *what) {
     return NRT_SUCCESS;
 }
 
-static NRT_STATUS bind_io(const struct nrt_model *m, const nrtemu_tensor_set *in,
+NRT_STATUS nrtemu_bind_io(const struct nrt_model *m, const nrtemu_tensor_set *in,
                           const nrtemu_tensor_set *out, void **io, const char *fn) {
     for (size_t i = 0; i < m->n_io; i++) {
         bool input = i < m->n_in;
@@ -197,8 +209,14 @@ static NRT_STATUS run_compiled(const struct nrt_model *m, void *const *io, const
     return st;
 }
 
+/* The CPU part of an execution: the program, or for a compiler NEFF its reference kernel or
+ * output fill. */
+NRT_STATUS nrtemu_run_model(const struct nrt_model *m, void *const *io, const char *fn) {
+    return m->prog ? run_cpu(m, io, fn) : run_compiled(m, io, fn);
+}
+
 /* Common prologue: model lookup, program presence, sets. */
-static struct nrt_model *begin(nrt_model_t *model, const nrt_tensor_set_t *in,
+struct nrt_model *nrtemu_execute_begin(nrt_model_t *model, const nrt_tensor_set_t *in,
                                const nrt_tensor_set_t *out, NRT_STATUS *st, const char *fn) {
     struct nrt_model *m = nrtemu_model_get(model, st, fn);
     if (m == NULL) return NULL;
@@ -221,7 +239,7 @@ NRTEMU_API NRT_STATUS nrt_execute(nrt_model_t *model, const nrt_tensor_set_t *in
                                   nrt_tensor_set_t *output_set) {
     static const char fn[] = "nrt_execute";
     NRT_STATUS st;
-    struct nrt_model *m = begin(model, input_set, output_set, &st, fn);
+    struct nrt_model *m = nrtemu_execute_begin(model, input_set, output_set, &st, fn);
     if (m == NULL) return st;
     bool profiling = atomic_load_explicit(&m->prof, memory_order_relaxed) != NULL;
     bool tracing = atomic_load_explicit(&nrtemu_trace_active, memory_order_relaxed) != 0;
@@ -231,8 +249,8 @@ NRTEMU_API NRT_STATUS nrt_execute(nrt_model_t *model, const nrt_tensor_set_t *in
     if (io == NULL) {
         st = NRT_RESOURCE;
     } else {
-        st = bind_io(m, input_set, output_set, io, fn);
-        if (st == NRT_SUCCESS) st = m->prog ? run_cpu(m, io, fn) : run_compiled(m, io, fn);
+        st = nrtemu_bind_io(m, input_set, output_set, io, fn);
+        if (st == NRT_SUCCESS) st = nrtemu_run_model(m, io, fn);
         if (profiling) t1 = nrtemu_now_ns();
         if (st == NRT_SUCCESS) st = device_wait(m, fn);
         if (st == NRT_SUCCESS) nrtemu_outputs_completed(m, output_set);
@@ -263,7 +281,7 @@ NRTEMU_API NRT_STATUS nrt_execute_repeat(nrt_model_t *model, const nrt_tensor_se
                                          nrt_tensor_set_t *output_set, int repeat_count) {
     static const char fn[] = "nrt_execute_repeat";
     NRT_STATUS st;
-    struct nrt_model *m = begin(model, input_set, output_set, &st, fn);
+    struct nrt_model *m = nrtemu_execute_begin(model, input_set, output_set, &st, fn);
     if (m == NULL) return st;
     if (repeat_count < 1) {
         LOG_ERROR(fn, "repeat_count must be >= 1, got %d", repeat_count);
@@ -286,9 +304,9 @@ NRTEMU_API NRT_STATUS nrt_execute_repeat(nrt_model_t *model, const nrt_tensor_se
     if (io == NULL || (repeat_count > 1 && feed == NULL)) {
         st = NRT_RESOURCE;
     } else {
-        st = bind_io(m, input_set, output_set, io, fn);
+        st = nrtemu_bind_io(m, input_set, output_set, io, fn);
         for (int r = 0; st == NRT_SUCCESS && r < repeat_count; r++) {
-            st = m->prog ? run_cpu(m, io, fn) : run_compiled(m, io, fn);
+            st = nrtemu_run_model(m, io, fn);
             if (st == NRT_SUCCESS) st = device_wait(m, fn);
             if (st == NRT_SUCCESS && r + 1 < repeat_count) {
                 /* iteration r's outputs become iteration r+1's inputs (by position) */

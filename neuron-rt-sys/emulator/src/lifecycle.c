@@ -64,7 +64,10 @@ static void fork_child(void) {
     nrtemu_profile_fork_reinit();
     nrtemu_trace_fork_reinit();
 }
-static void register_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+static void register_atfork(void) {
+    nrtemu_async_register_atfork(); /* first: its prepare handler then runs last (innermost) */
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 /* Registered at load time too: options and profiles exist before the first nrt_init. */
 __attribute__((constructor)) static void atfork_at_load(void) {
@@ -114,6 +117,7 @@ NRTEMU_API NRT_STATUS nrt_init(nrt_framework_type_t framework, const char *fw_ve
     memset(nrtemu_rt.chip_used, 0, sizeof nrtemu_rt.chip_used);
     memset(nrtemu_rt.core_used, 0, sizeof nrtemu_rt.core_used);
     pthread_mutex_unlock(&nrtemu_rt.mem_mu);
+    nrtemu_async_reset();
     atomic_store(&nrtemu_rt.state, NRTEMU_STATE_INIT);
     pthread_rwlock_unlock(&nrtemu_rt.lock);
     LOG_INFO(fn, "neuron-rt emulator %s initialised: instance %s (LNC %u, %u logical NeuronCores), "

@@ -189,6 +189,8 @@ NRTEMU_API NRT_STATUS nrt_tensor_read(const nrt_tensor_t *tensor, void *buf, siz
         return NRT_INVALID;
     }
     if (size) memcpy(buf, nrtemu_tensor_data(tensor) + offset, size);
+    if (tensor->placement == NRT_TENSOR_PLACEMENT_DEVICE)
+        nrtemu_copy_sync(tensor->vnc, NRTA_XU_TENSOR_READ, size); /* host_bandwidth */
     return NRT_SUCCESS;
 }
 
@@ -203,6 +205,8 @@ NRTEMU_API NRT_STATUS nrt_tensor_write(nrt_tensor_t *tensor, const void *buf, si
         return NRT_INVALID;
     }
     if (size) memmove(nrtemu_tensor_data(tensor) + offset, buf, size);
+    if (tensor->placement == NRT_TENSOR_PLACEMENT_DEVICE)
+        nrtemu_copy_sync(tensor->vnc, NRTA_XU_TENSOR_WRITE, size); /* host_bandwidth */
     return NRT_SUCCESS;
 }
 

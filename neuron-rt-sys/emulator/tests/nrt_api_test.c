@@ -1659,6 +1659,8 @@ static void test_compiler_neff(void) {
 /* the calls added for full ABI coverage (nrt.h, nrt_experimental.h, nrt_profile.h) */
 #include "abi_coverage_tests.h"
 
+#include "nrta_tests.c" /* the async API (nrt_async.h) */
+
 int main(void) {
     /* a clean, private environment */
     static const char *vars[] = {"NEURON_RT_VISIBLE_CORES", "NEURON_RT_NUM_CORES",
@@ -1666,7 +1668,8 @@ int main(void) {
                                  "NEURON_RT_LOG_LEVEL", "NEURON_RT_LOG_LEVEL_NRT",
                                  "NEURON_RT_EXEC_TIMEOUT", "NEURON_RT_VALIDATE_HASH",
                                  "NEURON_RT_ROOT_COMM_ID", "NEURON_RT_EMULATOR_LOCK_DIR",
-                                 "NEURON_RT_EMULATOR_DEVICE_TIME_US", "NEURON_RT_EMULATOR_OUTPUT_FILL"};
+                                 "NEURON_RT_EMULATOR_DEVICE_TIME_US", "NEURON_RT_EMULATOR_OUTPUT_FILL",
+                                 "NEURON_RT_EMULATOR_HOST_BANDWIDTH"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
     snprintf(g_lock_dir, sizeof g_lock_dir, "/tmp/nrt_api_test.XXXXXX");
     if (mkdtemp(g_lock_dir) == NULL) {
@@ -1686,6 +1689,7 @@ int main(void) {
     test_timing();
     test_memory();
     test_contention();
+    test_async();
     test_compiler_neff();
     test_abi_coverage();
 

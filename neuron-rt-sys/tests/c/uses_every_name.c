@@ -1,6 +1,7 @@
 /* Compiled (not run) by tests/headers_compile.rs: uses every name our headers declare, the way a
  * program written for the Neuron SDK would, and checks the documented layouts at compile time. */
 #include <nrt/nrt.h>
+#include <nrt/nrt_async.h>
 #include <nrt/nrt_experimental.h>
 #include <nrt/nrt_profile.h>
 #include <nrt/nrt_status.h>
@@ -28,6 +29,45 @@ STATIC_ASSERT(offsetof(nrt_version_t, git_hash) == 160, "git_hash offset");
 STATIC_ASSERT(sizeof(nrt_instance_info_t) == 32, "nrt_instance_info_t size");
 STATIC_ASSERT(offsetof(nrt_instance_info_t, device_revision) == 24, "device_revision offset");
 STATIC_ASSERT(sizeof(NRT_STATUS) == 4, "NRT_STATUS size");
+STATIC_ASSERT(sizeof(nrta_error_t) == 16, "nrta_error_t size");
+STATIC_ASSERT(offsetof(nrta_error_t, error_code) == 8, "error_code offset");
+STATIC_ASSERT(sizeof(nrta_seq_t) == 8 && sizeof(nrta_xu_id_t) == 2, "sequence id sizes");
+STATIC_ASSERT(sizeof(nrta_xu_t) == 4, "nrta_xu_t size");
+STATIC_ASSERT(NRTA_SEQ_NUM_MAX == 0xFFFFFFFFFFFFull, "NRTA_SEQ_NUM_MAX");
+STATIC_ASSERT(NRTA_SEQ_NUM_MASK == NRTA_SEQ_NUM_MAX, "NRTA_SEQ_NUM_MASK");
+STATIC_ASSERT(NRTA_SEQ_GET_XU_ID(0x0003000000000007ull) == 3, "NRTA_SEQ_GET_XU_ID");
+STATIC_ASSERT(NRTA_SEQ_GET_SEQ_NUM(0x0003000000000007ull) == 7, "NRTA_SEQ_GET_SEQ_NUM");
+
+/* Every async function with its exact signature (a mismatch is a compile error). */
+static NRT_STATUS (*const nrta_signatures_write)(nrt_tensor_t *, const void *, uint64_t, uint64_t,
+                                                  int, nrta_error_tracker_t *, nrta_seq_t *) =
+    nrta_tensor_write;
+static NRT_STATUS (*const nrta_signatures_read)(void *, nrt_tensor_t *, uint64_t, uint64_t, int,
+                                                 nrta_error_tracker_t *, nrta_seq_t *) =
+    nrta_tensor_read;
+static NRT_STATUS (*const nrta_signatures_copy)(nrt_tensor_t *, uint64_t, nrt_tensor_t *, uint64_t,
+                                                 uint64_t, int, nrta_error_tracker_t *,
+                                                 nrta_seq_t *) = nrta_tensor_copy;
+static NRT_STATUS (*const nrta_signatures_exec)(nrt_model_t *, const nrt_tensor_set_t *,
+                                                 nrt_tensor_set_t *, int, nrta_error_tracker_t *,
+                                                 nrta_seq_t *) = nrta_execute_schedule;
+static NRT_STATUS (*const nrta_signatures_cc_prepare)(nrt_cc_comm_t *, nrt_tensor_list_t *,
+                                                       nrt_tensor_list_t *, nrt_dtype_t,
+                                                       nrt_op_type_t, nrt_cc_op_type_t,
+                                                       nrt_cc_context_t **) = nrta_cc_prepare;
+static NRT_STATUS (*const nrta_signatures_cc_schedule)(nrt_cc_context_t **, int,
+                                                        nrta_error_tracker_t *, nrta_seq_t *) =
+    nrta_cc_schedule;
+static NRT_STATUS (*const nrta_signatures_done)(nrta_seq_t, bool *) = nrta_is_completed;
+static NRT_STATUS (*const nrta_signatures_seq)(uint32_t, nrta_xu_t, int, nrta_seq_t *) =
+    nrta_get_sequence;
+static NRT_STATUS (*const nrta_signatures_handle)(nrta_seq_t, int *) = nrta_get_completion_handle;
+static NRT_STATUS (*const nrta_signatures_tr_create)(uint32_t, nrta_error_tracker_t **) =
+    nrta_error_tracker_create;
+static void (*const nrta_signatures_tr_destroy)(nrta_error_tracker_t *) =
+    nrta_error_tracker_destroy;
+static NRT_STATUS (*const nrta_signatures_tr_list)(nrta_error_tracker_t *, const nrta_error_t **,
+                                                    size_t *) = nrta_error_tracker_get_list;
 STATIC_ASSERT(sizeof(nrt_tensor_batch_op_t) == 24, "nrt_tensor_batch_op_t size");
 STATIC_ASSERT(offsetof(nrt_tensor_batch_op_t, buffer) == 16, "batch op buffer offset");
 STATIC_ASSERT(sizeof(nrt_tensor_batch_t) == 24, "nrt_tensor_batch_t size");
@@ -71,6 +111,8 @@ int uses_every_name(void) {
         NRT_CC_ALLGATHER, NRT_CC_ALLREDUCE, NRT_CC_REDUCESCATTER,
         NRT_MAJOR_VERSION, NRT_MINOR_VERSION, NRT_TENSOR_NAME_MAX, RT_VERSION_DETAIL_LEN,
         GIT_HASH_LEN,
+        NRTA_XU_TENSOR_READ, NRTA_XU_TENSOR_WRITE, NRTA_XU_TENSOR_OP, NRTA_XU_COMPUTE,
+        NRTA_XU_COLLECTIVES, NRTA_XU_TYPE_NUM,
     };
     static const any_fn functions[] = {
         (any_fn)nrt_get_status_as_str, (any_fn)nrt_get_instance_info,
@@ -136,6 +178,12 @@ int uses_every_name(void) {
         (any_fn)nrt_inspect_config_get_enabled_activity_types,
         (any_fn)nrt_inspect_config_free_activity_types,
         (any_fn)nrt_inspect_config_set_activity,
+        (any_fn)nrta_signatures_write, (any_fn)nrta_signatures_read,
+        (any_fn)nrta_signatures_copy, (any_fn)nrta_signatures_exec,
+        (any_fn)nrta_signatures_cc_prepare, (any_fn)nrta_signatures_cc_schedule,
+        (any_fn)nrta_signatures_done, (any_fn)nrta_signatures_seq,
+        (any_fn)nrta_signatures_handle, (any_fn)nrta_signatures_tr_create,
+        (any_fn)nrta_signatures_tr_destroy, (any_fn)nrta_signatures_tr_list,
     };
     nrt_tensor_info_t info;
     nrt_version_t version;
@@ -159,10 +207,16 @@ int uses_every_name(void) {
     NRT_ASYNC_EXEC_STATUS_CALLBACK callback = NULL;
     nrt_tensor_batch_offset_t batch_offset = 0;
     nrt_tensor_batch_size_t batch_size = 0;
+    nrta_error_t error;
+    memset(&error, 0, sizeof error);
+    nrta_xu_t xu = NRTA_XU_COMPUTE;
+    nrta_xu_id_t xu_id = (nrta_xu_id_t)NRTA_SEQ_GET_XU_ID(error.seq_id);
+    nrta_error_tracker_t *tracker = NULL;
     return (int)(sizeof values + sizeof functions) + (int)info.size + (int)info.ndim +
            (int)version.rt_major + (int)instance.family + (int)usage + (int)dtype +
            (int)placement + (int)framework + (set == NULL) + (model == NULL) + (tensor == NULL) +
            (array == NULL) + (cc == NULL) + (int)op + (int)cc_op + (continuous == NULL) +
            (inspect == NULL) + (callback == NULL) + (int)batch_offset + (int)batch_size + version.rt_detail[0] + version.git_hash[0] + info.name[0] +
-           (info.shape == NULL);
+           (info.shape == NULL) + (int)error.error_code + (int)xu + (int)xu_id +
+           (tracker == NULL);
 }
