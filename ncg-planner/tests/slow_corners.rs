@@ -21,6 +21,10 @@ fn solve(strictness: Strictness, models: &[(u32, u32)], busy: &[(u32, u32)]) -> 
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a search of thousands of nodes per test: too slow under Miri"
+)]
 fn prefer_odd_sizes_forcing_seven_irregular_groups() {
     let plan = solve(
         Strictness::Prefer,
@@ -52,6 +56,10 @@ fn prefer_odd_sizes_forcing_seven_irregular_groups() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a search of thousands of nodes per test: too slow under Miri"
+)]
 fn prefer_with_a_forced_irregular_group_and_no_block_of_three() {
     let plan = solve(
         Strictness::Prefer,
@@ -83,6 +91,10 @@ fn prefer_with_a_forced_irregular_group_and_no_block_of_three() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a search of thousands of nodes per test: too slow under Miri"
+)]
 fn strict_whole_chip_groups_leave_one_chip_free() {
     let plan = solve(
         Strictness::Strict,
