@@ -124,7 +124,7 @@ fn main() {
         times.push(dt);
         if slowest.len() < RETIMED || dt > slowest[RETIMED - 1].0 {
             slowest.push((dt, req.clone()));
-            slowest.sort_by(|a, b| b.0.cmp(&a.0));
+            slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
             slowest.truncate(RETIMED);
         }
         if worst.as_ref().is_none_or(|(w, _)| dt > *w) {
