@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::Rng;
 use ncg_planner::{CoreRange, ModelSpec, Plan, PlanError, PlanRequest, Strictness, Topology};
 
@@ -194,16 +192,15 @@ fn check_error(case: &Case, err: &PlanError) {
     }
 }
 
-fn sweep(strictness: Strictness, per_topology: u32, seed: u64) -> Duration {
+/// Solves random requests and checks every plan and refusal. Solve time is measured in
+/// `benches/planner.rs`, never asserted here (tests carry no wall-clock bounds).
+fn sweep(strictness: Strictness, per_topology: u32, seed: u64) {
     let mut rng = Rng::new(seed);
-    let mut worst = Duration::ZERO;
     let (mut ok, mut refused) = (0, 0);
     for topo in presets() {
         for _ in 0..per_topology {
             let case = random_case(&mut rng, &topo, strictness);
-            let t = Instant::now();
             let res = case.req.solve();
-            worst = worst.max(t.elapsed());
             match res {
                 Ok(plan) => {
                     ok += 1;
@@ -230,20 +227,17 @@ fn sweep(strictness: Strictness, per_topology: u32, seed: u64) -> Duration {
     }
     assert!(ok > per_topology * 3, "{ok} solved");
     assert!(refused > 0, "no refused case");
-    eprintln!("{strictness:?}: {ok} solved, {refused} refused, worst solve {worst:?}");
-    worst
+    eprintln!("{strictness:?}: {ok} solved, {refused} refused");
 }
 
 #[test]
 fn random_requests_strict() {
-    let worst = sweep(Strictness::Strict, 40, 11);
-    assert!(worst < Duration::from_secs(5), "a solve took {worst:?}");
+    sweep(Strictness::Strict, 40, 11);
 }
 
 #[test]
 fn random_requests_prefer() {
-    let worst = sweep(Strictness::Prefer, 40, 12);
-    assert!(worst < Duration::from_secs(5), "a solve took {worst:?}");
+    sweep(Strictness::Prefer, 40, 12);
 }
 
 #[test]
