@@ -663,7 +663,10 @@ fn two_core_model_pipelines_by_the_schedule() {
         }
     }
     println!("pipelined callers: {ok} of 4 within the timeout");
-    assert!(ok >= 2, "only {ok} of 4 callers completed within the timeout");
+    assert!(
+        ok >= 2,
+        "only {ok} of 4 callers completed within the timeout"
+    );
     drop(model);
     device.close().unwrap();
 }
