@@ -228,6 +228,41 @@ pub enum PlanError {
         instance_lnc: u32,
     },
 
+    /// A model gives a device-memory need but the topology has no memory figure.
+    #[error(
+        "model `{model}` gives a device-memory need but {instance} has no device-memory figure; \
+         set it with TopologyBuilder::memory_per_chip_bytes or leave the need out"
+    )]
+    MemoryUnknown {
+        /// Model name.
+        model: String,
+        /// Instance name.
+        instance: String,
+    },
+
+    /// A replica needs more device memory than the chips of its group hold.
+    #[error(
+        "model `{model}` needs {memory} bytes of device memory per replica, more than a group of \
+         {group} cores can hold on {instance} ({per_chip} bytes per chip){}",
+        match .suggestion { Some(s) => format!("; a group of {s} cores spans enough chips: set \
+         the model's group size to {s} or shrink the model"), None => "; no group on this \
+         instance is large enough: use an instance with more device memory".to_string() }
+    )]
+    MemoryTooLarge {
+        /// Model name.
+        model: String,
+        /// Bytes per replica.
+        memory: u64,
+        /// Group size asked for.
+        group: u32,
+        /// Instance name.
+        instance: String,
+        /// Device memory per chip.
+        per_chip: u64,
+        /// Smallest legal group size whose chips hold the need, if any.
+        suggestion: Option<u32>,
+    },
+
     /// A NEFF header could not be used.
     #[error("cannot read the NEFF header: {reason}")]
     Neff {

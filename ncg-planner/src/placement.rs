@@ -5,7 +5,7 @@
 //!   `k` (so on an 8-core chip: 1 anywhere, 2 at 0/2/4/6, 3 and 4 at 0/4, 5–8 at 0),
 //!   else `s` when it divides `k`, else only offset 0.
 //! * A group of `s > k` cores must be `m × k` and takes the whole chips of a legal
-//!   [`ChipSet`](crate::ChipSet) of `m` chips (see [`crate::topology`]).
+//!   [`ChipSet`](crate::ChipSet) of `m` chips (see [`crate::Topology`]).
 //!
 //! Those are the **regular** placements. Under [`Strictness::Prefer`] the planner may
 //! also use an **irregular** placement: any contiguous core range whose chips are

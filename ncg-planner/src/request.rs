@@ -41,6 +41,7 @@ pub struct ModelSpec {
     replicas: u32,
     group_cores: Option<u32>,
     lnc: Option<u32>,
+    memory_bytes: Option<u64>,
 }
 
 impl ModelSpec {
@@ -52,6 +53,7 @@ impl ModelSpec {
             replicas,
             group_cores: None,
             lnc: None,
+            memory_bytes: None,
         }
     }
 
@@ -77,6 +79,31 @@ impl ModelSpec {
     pub fn with_lnc(mut self, lnc: u32) -> Self {
         self.lnc = Some(lnc);
         self
+    }
+
+    /// Device memory one replica needs, in bytes (weights, I/O tensors, scratch). When
+    /// given, the models on a chip must fit the chip's memory; a group spanning several
+    /// chips spreads its need over them in proportion to its cores on each.
+    ///
+    /// ```
+    /// use ncg_planner::{ModelSpec, PlanRequest, Topology};
+    /// // inf2.24xlarge: 6 chips x 2 cores, 32 GiB per chip. Two 20 GiB replicas cannot
+    /// // share a chip, so each takes a chip of its own.
+    /// let plan = PlanRequest::new(Topology::preset("inf2.24xlarge")?)
+    ///     .model(ModelSpec::new("llm", 1, 2).with_device_memory(20 << 30))
+    ///     .solve()?;
+    /// assert_eq!(plan.workers()[0].devices, vec![0]);
+    /// assert_eq!(plan.workers()[1].devices, vec![1]);
+    /// # Ok::<(), ncg_planner::PlanError>(())
+    /// ```
+    pub fn with_device_memory(mut self, bytes: u64) -> Self {
+        self.memory_bytes = Some(bytes);
+        self
+    }
+
+    /// Device memory one replica needs, if given.
+    pub fn device_memory_bytes(&self) -> Option<u64> {
+        self.memory_bytes
     }
 
     /// LNC the model was compiled for, if known.
@@ -108,6 +135,17 @@ impl ModelSpec {
     pub fn group_cores(&self) -> u32 {
         self.group_cores.unwrap_or(self.compiled_cores)
     }
+}
+
+/// A model after validation: what the solver needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Validated {
+    pub name: String,
+    pub group: u32,
+    pub compiled: u32,
+    pub replicas: u32,
+    /// Device memory per replica, bytes (0 = not given).
+    pub memory: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,8 +314,8 @@ impl PlanRequest {
         }
     }
 
-    /// Validated (name, group size, compiled cores, replicas) in request order.
-    fn validated(&self) -> Result<Vec<(String, u32, u32, u32)>, PlanError> {
+    /// Validated models in request order.
+    pub(crate) fn validated(&self) -> Result<Vec<Validated>, PlanError> {
         let t = &self.topology;
         let mut out = Vec::new();
         if let Some(c) = self.cortex {
@@ -315,7 +353,13 @@ impl PlanRequest {
             if !legal.contains(&g) {
                 return Err(self.size_error(CORTEX_MODEL_NAME, g));
             }
-            out.push((CORTEX_MODEL_NAME.to_string(), g, g, c.workers));
+            out.push(Validated {
+                name: CORTEX_MODEL_NAME.to_string(),
+                group: g,
+                compiled: g,
+                replicas: c.workers,
+                memory: 0,
+            });
         }
         let mut seen: HashSet<&str> = out.iter().map(|_| CORTEX_MODEL_NAME).collect();
         for m in &self.models {
@@ -374,12 +418,54 @@ impl PlanRequest {
             if g > t.total_cores() || !t.sizes_for(self.strictness).contains(&g) {
                 return Err(self.size_error(name, g));
             }
-            out.push((name.to_string(), g, m.compiled_cores(), m.replicas()));
+            let memory = m.device_memory_bytes().unwrap_or(0);
+            if memory > 0 {
+                self.check_memory(name, g, memory)?;
+            }
+            out.push(Validated {
+                name: name.to_string(),
+                group: g,
+                compiled: m.compiled_cores(),
+                replicas: m.replicas(),
+                memory,
+            });
         }
         Ok(out)
     }
 
-    fn busy_mask(&self) -> Result<Vec<bool>, PlanError> {
+    /// A replica's memory must fit the chips its group covers.
+    fn check_memory(&self, name: &str, group: u32, memory: u64) -> Result<(), PlanError> {
+        let t = &self.topology;
+        let per_chip = t.memory_per_chip_bytes();
+        if per_chip == 0 {
+            return Err(PlanError::MemoryUnknown {
+                model: name.to_string(),
+                instance: self.instance_label(),
+            });
+        }
+        let k = t.cores_per_chip();
+        // The fewest chips a group of this size touches, and the need per chip then.
+        let chips = group.div_ceil(k).max(1);
+        let need_per_chip = memory.div_ceil(u64::from(chips));
+        if need_per_chip > per_chip {
+            let chips_needed = memory.div_ceil(per_chip);
+            let suggestion = t
+                .legal_group_sizes()
+                .into_iter()
+                .find(|&s| u64::from(s.div_ceil(k)) >= chips_needed);
+            return Err(PlanError::MemoryTooLarge {
+                model: name.to_string(),
+                memory,
+                group,
+                instance: self.instance_label(),
+                per_chip,
+                suggestion,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn busy_mask(&self) -> Result<Vec<bool>, PlanError> {
         let n = self.topology.total_cores();
         let mut mask = vec![false; n as usize];
         for r in &self.busy {
@@ -398,7 +484,7 @@ impl PlanRequest {
     }
 
     /// Solve the whole request at once, exactly and deterministically (see
-    /// [`crate::solver`] for the objective).
+    /// the crate documentation for the objective).
     ///
     /// # Errors
     /// Validation errors ([`PlanError::ZeroCores`], [`PlanError::IllegalGroupSize`],
@@ -408,10 +494,7 @@ impl PlanRequest {
         let models = self.validated()?;
         let busy = self.busy_mask()?;
         let free = busy.iter().filter(|&&b| !b).count() as u32;
-        let needed: u64 = models
-            .iter()
-            .map(|(_, g, _, r)| u64::from(*g) * u64::from(*r))
-            .sum();
+        let needed = cores_needed(&models);
         let sol = if needed > u64::from(free) {
             None
         } else {
@@ -425,21 +508,24 @@ impl PlanRequest {
         let mut next: Vec<usize> = vec![0; classes.len()];
         let mut workers = Vec::new();
         let k = self.topology.cores_per_chip();
-        for (name, g, compiled, replicas) in &models {
-            let ci = classes.iter().position(|c| c.size == *g).unwrap_or(0);
-            for replica in 0..*replicas {
+        for m in &models {
+            let ci = classes
+                .iter()
+                .position(|c| c.size == m.group && c.memory == m.memory)
+                .unwrap_or(0);
+            for replica in 0..m.replicas {
                 let Some(&(start, irregular)) = sol.starts.get(ci).and_then(|v| v.get(next[ci]))
                 else {
                     continue;
                 };
                 next[ci] += 1;
-                let cores = CoreRange::new(start, *g)?;
+                let cores = CoreRange::new(start, m.group)?;
                 let devices: Vec<u32> = (start / k..=(cores.last()) / k).collect();
                 workers.push(WorkerAssignment::new(
-                    name.clone(),
+                    m.name.clone(),
                     replica,
                     cores,
-                    *compiled,
+                    m.compiled,
                     devices,
                     &self.topology,
                     irregular,
@@ -458,10 +544,10 @@ impl PlanRequest {
         ))
     }
 
-    fn problem<'a>(
+    pub(crate) fn problem<'a>(
         &'a self,
         busy: &'a [bool],
-        models: &[(String, u32, u32, u32)],
+        models: &[Validated],
         upto: usize,
     ) -> Problem<'a> {
         Problem {
@@ -475,17 +561,13 @@ impl PlanRequest {
     fn diagnose(
         &self,
         busy: &[bool],
-        models: &[(String, u32, u32, u32)],
+        models: &[Validated],
         free: u32,
         needed: u64,
     ) -> Result<PlanError, PlanError> {
         // Capacity-capped models (no search needed beyond what fits in free cores).
-        let fits = |ms: &[(String, u32, u32, u32)]| -> Result<bool, PlanError> {
-            let need: u64 = ms
-                .iter()
-                .map(|(_, g, _, r)| u64::from(*g) * u64::from(*r))
-                .sum();
-            if need > u64::from(free) {
+        let fits = |ms: &[Validated]| -> Result<bool, PlanError> {
+            if cores_needed(ms) > u64::from(free) {
                 return Ok(false);
             }
             solver::feasible(&self.problem(busy, ms, ms.len()))
@@ -497,18 +579,22 @@ impl PlanRequest {
                 break;
             }
         }
-        let Some((name, g, _, requested)) = models.get(blocker).cloned() else {
+        let Some(blocking) = models.get(blocker).cloned() else {
             return Err(PlanError::TooLarge {
                 reason: "empty request cannot fail".into(),
             });
         };
-        let max_with = |prefix: &[(String, u32, u32, u32)], cap: u32| -> Result<u32, PlanError> {
+        let (name, g, requested) = (blocking.name.clone(), blocking.group, blocking.replicas);
+        let max_with = |prefix: &[Validated], cap: u32| -> Result<u32, PlanError> {
             // Largest r in [0, cap] such that prefix + r groups of g fit (monotone).
             let (mut lo, mut hi) = (0u32, cap);
             while lo < hi {
                 let mid = lo + (hi - lo).div_ceil(2);
                 let mut ms = prefix.to_vec();
-                ms.push((name.clone(), g, g, mid));
+                ms.push(Validated {
+                    replicas: mid,
+                    ..blocking.clone()
+                });
                 if fits(&ms)? {
                     lo = mid;
                 } else {
@@ -542,17 +628,30 @@ impl PlanRequest {
     }
 }
 
-/// Size classes of the first `upto` models, largest size first.
-fn classes_of(models: &[(String, u32, u32, u32)], upto: usize) -> Vec<Class> {
-    let mut by: BTreeMap<u32, u32> = BTreeMap::new();
-    for (_, g, _, r) in models.iter().take(upto) {
-        if *r > 0 {
-            let e = by.entry(*g).or_insert(0);
-            *e = e.saturating_add(*r);
+/// Cores the models need in all (saturating).
+pub(crate) fn cores_needed(models: &[Validated]) -> u64 {
+    models
+        .iter()
+        .map(|m| u64::from(m.group) * u64::from(m.replicas))
+        .sum()
+}
+
+/// Classes (size, memory) of the first `upto` models, largest size first, then largest
+/// memory need.
+pub(crate) fn classes_of(models: &[Validated], upto: usize) -> Vec<Class> {
+    let mut by: BTreeMap<(u32, u64), u32> = BTreeMap::new();
+    for m in models.iter().take(upto) {
+        if m.replicas > 0 {
+            let e = by.entry((m.group, m.memory)).or_insert(0);
+            *e = e.saturating_add(m.replicas);
         }
     }
     by.into_iter()
         .rev()
-        .map(|(size, count)| Class { size, count })
+        .map(|((size, memory), count)| Class {
+            size,
+            count,
+            memory,
+        })
         .collect()
 }

@@ -73,6 +73,8 @@ struct Key {
     ms: u128,
     meta: u64,
     numa: u128,
+    /// Device memory already used on the chip of the current position.
+    mem: u64,
 }
 
 /// One size class of interchangeable groups.
@@ -80,6 +82,8 @@ struct Key {
 pub(crate) struct Class {
     pub size: u32,
     pub count: u32,
+    /// Device memory each group needs, bytes (0 = not given).
+    pub memory: u64,
 }
 
 /// What to solve.
@@ -87,7 +91,7 @@ pub(crate) struct Problem<'a> {
     pub topo: &'a Topology,
     /// Busy cores (length = total cores).
     pub busy: &'a [bool],
-    /// Size classes, sorted by size descending (rank order), sizes distinct.
+    /// Size classes, sorted by (size, memory) descending (rank order), pairs distinct.
     pub classes: Vec<Class>,
     pub strictness: Strictness,
 }
@@ -103,6 +107,9 @@ pub(crate) struct Solution {
 }
 
 const NONE: u32 = u32::MAX;
+
+/// A solution path: (start, class, irregular) per group.
+type Path = Vec<(u32, usize, bool)>;
 
 struct Search<'a> {
     n: u32,
@@ -127,8 +134,28 @@ struct Search<'a> {
     used: [u32; MAX_NUMA_NODES],
     max_imbalance: u32,
     all_known: bool,
+    // Device memory (only when some class gives a need).
+    track_mem: bool,
+    k: u32,
+    mem_cap: u64,
+    class_mem: Vec<u64>,
+    chip_used: Vec<u64>,
     failed: HashSet<Key, BuildHasherDefault<FastHasher>>,
     path: Vec<(u32, usize, bool)>,
+    // Bounds on what can still be placed.
+    /// Per class: the last start of a regular placement clear of busy cores (NONE: none).
+    last_regular: Vec<u32>,
+    /// Per position: one past the end of the free run holding it (= p when busy).
+    run_end: Vec<u32>,
+    /// Per position: index of the first free run starting after `run_end`.
+    next_run: Vec<usize>,
+    /// Per class, per run index: Σ over runs from that index of ⌊len / size⌋, the most
+    /// groups of at least that size the later runs can hold.
+    runs_cap: Vec<Vec<u32>>,
+    /// Slot levels (only when the cores per chip are a power of two): per slot size `g`
+    /// (`k, k/2, …, 2`), the number of slot starts (multiples of `g`) at or after each
+    /// position whose core is not busy.
+    slot_levels: Vec<(u32, Vec<u32>)>,
 }
 
 impl<'a> Search<'a> {
@@ -173,6 +200,63 @@ impl<'a> Search<'a> {
         for o in &mut opts {
             o.sort_unstable();
         }
+        let last_regular: Vec<u32> = p
+            .classes
+            .iter()
+            .map(|c| {
+                topo.regular_starts(c.size)
+                    .into_iter()
+                    .rev()
+                    .find(|&s| clear(s, c.size))
+                    .unwrap_or(NONE)
+            })
+            .collect();
+        // Free runs (maximal stretches of cores that are not busy).
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        let mut i = 0u32;
+        while i < n {
+            if blocked[i as usize] {
+                i += 1;
+                continue;
+            }
+            let st = i;
+            while i < n && !blocked[i as usize] {
+                i += 1;
+            }
+            runs.push((st, i));
+        }
+        let mut run_end = vec![0u32; nu + 1];
+        let mut next_run = vec![runs.len(); nu + 1];
+        for q in 0..=n {
+            run_end[q as usize] = q;
+        }
+        for (ri, &(st, en)) in runs.iter().enumerate() {
+            for q in st..en {
+                run_end[q as usize] = en;
+                next_run[q as usize] = ri + 1;
+            }
+        }
+        // Busy positions: the next run is the first starting after them.
+        let mut nxt = runs.len();
+        for q in (0..nu).rev() {
+            if blocked[q] {
+                next_run[q] = nxt;
+            } else if let Some(ri) = runs.iter().position(|&(st, _)| st == q as u32) {
+                nxt = ri;
+            }
+        }
+        let runs_cap: Vec<Vec<u32>> = p
+            .classes
+            .iter()
+            .map(|c| {
+                let mut v = vec![0u32; runs.len() + 1];
+                for ri in (0..runs.len()).rev() {
+                    let (st, en) = runs[ri];
+                    v[ri] = v[ri + 1] + (en - st) / c.size.max(1);
+                }
+                v
+            })
+            .collect();
         // NUMA.
         let mut nodes: Vec<u32> = topo.numa_nodes().iter().flatten().copied().collect();
         nodes.sort_unstable();
@@ -205,6 +289,18 @@ impl<'a> Search<'a> {
                 }
             }
         }
+        let mut slot_levels = Vec::new();
+        if k >= 2 && k.is_power_of_two() {
+            let mut g = k;
+            while g >= 2 {
+                let mut v = vec![0u32; nu + 1];
+                for q in (0..nu).rev() {
+                    v[q] = v[q + 1] + u32::from((q as u32) % g == 0 && !blocked[q]);
+                }
+                slot_levels.push((g, v));
+                g /= 2;
+            }
+        }
         Ok(Search {
             n,
             blocked,
@@ -223,8 +319,18 @@ impl<'a> Search<'a> {
             used: [0; MAX_NUMA_NODES],
             max_imbalance: u32::MAX,
             all_known,
+            track_mem: p.classes.iter().any(|c| c.memory > 0),
+            k,
+            mem_cap: topo.memory_per_chip_bytes(),
+            class_mem: p.classes.iter().map(|c| c.memory).collect(),
+            chip_used: vec![0; topo.chips() as usize],
             failed: HashSet::default(),
             path: Vec::new(),
+            last_regular,
+            run_end,
+            next_run,
+            runs_cap,
+            slot_levels,
         })
     }
 
@@ -263,7 +369,36 @@ impl<'a> Search<'a> {
         self.failed.clear();
         self.path.clear();
         self.used = [0; MAX_NUMA_NODES];
+        self.chip_used.iter_mut().for_each(|u| *u = 0);
         self.max_imbalance = max_imbalance;
+    }
+
+    /// Per chip touched by a group of class `ci` at `start`: (chip, bytes), the need
+    /// split over the chips in proportion to the group's cores on each (rounded up).
+    fn mem_shares(&self, start: u32, ci: usize) -> impl Iterator<Item = (usize, u64)> + use<> {
+        let (k, size, need) = (self.k, self.sizes[ci], self.class_mem[ci]);
+        let end = start + size;
+        (start / k..=(end - 1) / k).map(move |c| {
+            let cores = end.min((c + 1) * k) - start.max(c * k);
+            let share = (u128::from(need) * u128::from(cores)).div_ceil(u128::from(size));
+            (c as usize, u64::try_from(share).unwrap_or(u64::MAX))
+        })
+    }
+
+    fn mem_fits(&self, start: u32, ci: usize) -> bool {
+        self.mem_shares(start, ci)
+            .all(|(c, b)| self.chip_used[c].saturating_add(b) <= self.mem_cap)
+    }
+
+    fn add_mem(&mut self, start: u32, ci: usize, sign: bool) {
+        let shares: Vec<(usize, u64)> = self.mem_shares(start, ci).collect();
+        for (c, b) in shares {
+            if sign {
+                self.chip_used[c] += b;
+            } else {
+                self.chip_used[c] -= b;
+            }
+        }
     }
 
     fn imbalance(&self) -> u32 {
@@ -314,7 +449,17 @@ impl<'a> Search<'a> {
             | (u64::from(r) << 11)
             | (u64::from(got) << 22)
             | (u64::from(irr_left) << 23);
-        Key { ms, meta, numa }
+        let mem = if self.track_mem && p % self.k != 0 {
+            self.chip_used[(p / self.k) as usize]
+        } else {
+            0
+        };
+        Key {
+            ms,
+            meta,
+            numa,
+            mem,
+        }
     }
 
     fn normalize(&self, r: u32, p: u32) -> u32 {
@@ -350,12 +495,82 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// Necessary conditions on the groups still to place from `p`: groups of a class
+    /// with no regular placement left each need an irregular one (at most `irr_left`);
+    /// and, for every size `s`, the groups of size ≥ `s` must fit ⌊len / s⌋ per free run
+    /// ahead (a group never spans a busy core).
+    fn can_still_place(&self, p: u32, irr_left: u32) -> bool {
+        let mut forced = 0u32;
+        let mut at_least = 0u32;
+        let (end, next) = (self.run_end[p as usize], self.next_run[p as usize]);
+        for ci in 0..self.sizes.len() {
+            let c = self.counts[ci];
+            if c == 0 {
+                continue;
+            }
+            let last = self.last_regular[ci];
+            if last == NONE || last < p {
+                forced += c;
+            }
+            at_least += c;
+            let s = self.sizes[ci];
+            if at_least > (end - p) / s + self.runs_cap[ci][next] {
+                return false;
+            }
+        }
+        if forced > irr_left {
+            return false;
+        }
+        self.slots_suffice(p, irr_left)
+    }
+
+    /// Aligned slots (cores per chip a power of two): for a slot size `g` dividing the
+    /// chip, a regular group of `s > g/2` cores starts at a multiple of `g` (its
+    /// alignment is a power of two ≥ `g`, or a chip start) and covers the starts of
+    /// ⌈s/g⌉ slots, which must not be busy. So the regular groups still to place need
+    /// that many free slot starts ahead; the rest must be irregular (cheapest: the
+    /// groups covering the most slots first).
+    fn slots_suffice(&self, p: u32, irr_left: u32) -> bool {
+        for (g, ahead) in &self.slot_levels {
+            let g = *g;
+            let have = ahead[p as usize];
+            let mut need = 0u32;
+            for (ci, &s) in self.sizes.iter().enumerate() {
+                if 2 * s > g {
+                    need += self.counts[ci] * s.div_ceil(g);
+                }
+            }
+            if need <= have {
+                continue;
+            }
+            // Classes are sorted by size descending: the most slots per group first.
+            let mut excess = need - have;
+            let mut irregular = 0u32;
+            for (ci, &s) in self.sizes.iter().enumerate() {
+                if excess == 0 || 2 * s <= g {
+                    break;
+                }
+                let w = s.div_ceil(g);
+                let take = self.counts[ci].min(excess.div_ceil(w));
+                irregular += take;
+                excess = excess.saturating_sub(take * w);
+            }
+            if excess > 0 || irregular > irr_left {
+                return false;
+            }
+        }
+        true
+    }
+
     fn dfs(&mut self, p: u32, ms: u128, rem: u32, r: u32, got: bool, irr_left: u32) -> bool {
         if p == self.n {
             return rem == 0 && got && self.imbalance() <= self.max_imbalance;
         }
         let fa = self.free_ahead[p as usize];
         if rem > fa {
+            return false;
+        }
+        if !self.can_still_place(p, irr_left) {
             return false;
         }
         if !got && !self.block_possible(p, r, fa - rem) {
@@ -380,6 +595,12 @@ impl<'a> Search<'a> {
                     continue;
                 }
                 let size = self.sizes[ci];
+                if self.track_mem && self.class_mem[ci] > 0 {
+                    if !self.mem_fits(p, ci) {
+                        continue;
+                    }
+                    self.add_mem(p, ci, true);
+                }
                 self.counts[ci] -= 1;
                 self.add_numa(p, size, true);
                 self.path.push((p, ci, irr));
@@ -397,6 +618,9 @@ impl<'a> Search<'a> {
                 self.path.pop();
                 self.add_numa(p, size, false);
                 self.counts[ci] += 1;
+                if self.track_mem && self.class_mem[ci] > 0 {
+                    self.add_mem(p, ci, false);
+                }
             }
             if rem < fa {
                 let q = p + 1;
@@ -503,6 +727,20 @@ fn to_solution(p: &Problem<'_>, path: &[(u32, usize, bool)], blocks: &[(u32, u32
     }
 }
 
+/// Groups whose size has no regular placement free of busy cores.
+fn forced_irregular(p: &Problem<'_>) -> u32 {
+    p.classes
+        .iter()
+        .filter(|c| {
+            !p.topo
+                .regular_starts(c.size)
+                .iter()
+                .any(|&s| (s..s + c.size).all(|x| !p.busy[x as usize]))
+        })
+        .map(|c| c.count)
+        .sum()
+}
+
 /// Whether the problem has any solution (irregular groups allowed under `Prefer`).
 pub(crate) fn feasible(p: &Problem<'_>) -> Result<bool, PlanError> {
     let needed: u64 = p
@@ -515,9 +753,11 @@ pub(crate) fn feasible(p: &Problem<'_>) -> Result<bool, PlanError> {
         return Ok(false);
     }
     let groups: u32 = p.classes.iter().map(|c| c.count).sum();
-    let mut s = Search::new(p, false)?;
-    if s.run(0, u32::MAX).is_some() {
-        return Ok(true);
+    if forced_irregular(p) == 0 {
+        let mut s = Search::new(p, false)?;
+        if s.run(0, u32::MAX).is_some() {
+            return Ok(true);
+        }
     }
     if p.strictness == Strictness::Prefer {
         let mut s = Search::new(p, true)?;
@@ -545,25 +785,19 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
         .collect();
     let groups: u32 = p.classes.iter().map(|c| c.count).sum();
 
-    // Stage 1-2: feasibility with the fewest irregular groups.
+    // Stage 1-2: feasibility with the fewest irregular groups. Groups of a size with no
+    // regular placement free of busy cores are irregular in every solution: a lower
+    // bound on the budget (and no regular-only search is needed then).
+    let forced = forced_irregular(p);
     let mut search = Search::new(p, false)?;
     let mut irr_budget = 0u32;
-    let mut best = search.run(0, u32::MAX);
+    let mut best = if forced == 0 {
+        search.run(0, u32::MAX)
+    } else {
+        None
+    };
     if best.is_none() && p.strictness == Strictness::Prefer {
         search = Search::new(p, true)?;
-        // Groups of a size with no regular placement free of busy cores are irregular in
-        // every solution: a lower bound on the budget, and usually the answer.
-        let forced: u32 = p
-            .classes
-            .iter()
-            .filter(|c| {
-                !p.topo
-                    .regular_starts(c.size)
-                    .iter()
-                    .any(|&s| (s..s + c.size).all(|x| !p.busy[x as usize]))
-            })
-            .map(|c| c.count)
-            .sum();
         let at_bound = if forced >= 1 {
             search.run(forced, u32::MAX)
         } else {
@@ -575,21 +809,26 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
         } else if let Some(path) = search.run(groups, u32::MAX) {
             // Feasibility is monotone in the budget: binary search the fewest.
             let (mut lo, mut hi) = (forced.max(1), groups);
-            let mut found = path;
+            let (mut found, mut found_at) = (path, groups);
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
                 match search.run(mid, u32::MAX) {
                     Some(p) => {
                         hi = mid;
                         found = p;
+                        found_at = mid;
                     }
                     None => lo = mid + 1,
                 }
             }
-            // `found` may come from a larger budget; re-run at the minimum for the
+            // `found` may come from a larger budget; if so, re-run at the minimum for the
             // label-order-first solution under exactly that budget.
             irr_budget = lo;
-            best = search.run(lo, u32::MAX).or(Some(found));
+            best = if found_at == lo {
+                Some(found)
+            } else {
+                search.run(lo, u32::MAX).or(Some(found))
+            };
         }
     }
     let Some(mut path) = best else {
@@ -597,22 +836,43 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
     };
     let mut sol = to_solution(p, &path, &blocks);
 
-    // Stage 3: largest free legal block, from the upper bound down.
+    // Stage 3: largest free legal block. Reaching a block of at least `t` is monotone in
+    // `t`, so binary search the candidate sizes (smallest first: when it fails, no
+    // larger one can succeed), then take the label-order-first plan at the best size.
     let spare = (free - needed) as u32;
     let mut candidates: Vec<u32> = blocks
         .iter()
         .map(|&(_, s)| s)
         .filter(|&s| s <= spare && s > sol.largest_block)
         .collect();
-    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    candidates.sort_unstable();
     candidates.dedup();
-    for t in candidates {
-        search.set_target(t, &blocks);
-        if let Some(found) = search.run(irr_budget, u32::MAX) {
-            path = found;
-            sol = to_solution(p, &path, &blocks);
-            break;
+    let (mut lo, mut hi) = (0usize, candidates.len());
+    let mut best_at: Option<(usize, Path)> = None;
+    // Invariant: candidates[..lo] reachable (or lo = 0), candidates[hi..] not.
+    while lo < hi {
+        let mid = if best_at.is_none() {
+            lo
+        } else {
+            lo + (hi - lo) / 2
+        };
+        search.set_target(candidates[mid], &blocks);
+        match search.run(irr_budget, u32::MAX) {
+            Some(found) => {
+                best_at = Some((mid, found));
+                lo = mid + 1;
+            }
+            None => hi = mid,
         }
+    }
+    if let Some((at, found)) = best_at {
+        path = if at + 1 == lo {
+            found
+        } else {
+            search.set_target(candidates[lo - 1], &blocks);
+            search.run(irr_budget, u32::MAX).unwrap_or(found)
+        };
+        sol = to_solution(p, &path, &blocks);
     }
     let t_star = sol.largest_block;
 
