@@ -6,12 +6,20 @@
 //! `ncg-planner/tests/properties.rs`, with 10 % of models of any size up to a quarter of
 //! the instance under `Prefer`). Prints the median, p99 and worst solve time and the
 //! slowest request; target: worst < 10 ms.
+//!
+//! On a loaded machine a single timing includes whatever time slices the scheduler gave
+//! to other processes (4 ms each at 250 Hz), so the slowest requests are then solved
+//! again `RETIMES` times and their fastest solve reported too: that is the planner's
+//! own worst case.
 
 use std::time::{Duration, Instant};
 
 use ncg_planner::{CoreRange, ModelSpec, PlanRequest, Strictness, Topology};
 
 const TARGET: Duration = Duration::from_millis(10);
+/// How many of the slowest requests are re-timed, and how often.
+const RETIMED: usize = 20;
+const RETIMES: usize = 5;
 
 struct Rng(u64);
 impl Rng {
@@ -96,6 +104,7 @@ fn main() {
     let mut rng = Rng(0x5eed_1234_9abc_def1);
     let mut times = Vec::with_capacity(total);
     let mut worst: Option<(Duration, String)> = None;
+    let mut slowest: Vec<(Duration, PlanRequest)> = Vec::new();
     let (mut ok, mut refused) = (0, 0);
     for i in 0..total {
         let topo = &presets[i % presets.len()];
@@ -113,6 +122,11 @@ fn main() {
             Err(_) => refused += 1,
         }
         times.push(dt);
+        if slowest.len() < RETIMED || dt > slowest[RETIMED - 1].0 {
+            slowest.push((dt, req.clone()));
+            slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+            slowest.truncate(RETIMED);
+        }
         if worst.as_ref().is_none_or(|(w, _)| dt > *w) {
             let models: Vec<String> = req
                 .model_specs()
@@ -132,6 +146,20 @@ fn main() {
             ));
         }
     }
+    let retimed = slowest
+        .iter()
+        .map(|(_, req)| {
+            (0..RETIMES)
+                .map(|_| {
+                    let t = Instant::now();
+                    let _ = req.solve();
+                    t.elapsed()
+                })
+                .min()
+                .unwrap_or_default()
+        })
+        .max()
+        .unwrap_or_default();
     times.sort_unstable();
     let pct = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
     let (w, what) = worst.unwrap_or_default();
@@ -143,5 +171,10 @@ fn main() {
         pct(0.999).as_secs_f64() * 1e6,
         w.as_secs_f64() * 1e3,
         if w < TARGET { "PASS" } else { "FAIL" }
+    );
+    println!(
+        "the {RETIMED} slowest re-timed (fastest of {RETIMES} solves each): worst {:.2} ms: {}",
+        retimed.as_secs_f64() * 1e3,
+        if retimed < TARGET { "PASS" } else { "FAIL" }
     );
 }

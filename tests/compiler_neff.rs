@@ -61,6 +61,32 @@ fn xorshift(seed: &mut u64) -> u64 {
     *seed
 }
 
+/// len bytes of compressible data with long and overlapping matches (see the caller).
+fn structured(seed: &mut u64, len: usize) -> Vec<u8> {
+    let mut d = Vec::with_capacity(len);
+    while d.len() < len {
+        let n = 1 + (xorshift(seed) % 300) as usize;
+        match xorshift(seed) % 3 {
+            0 if !d.is_empty() => {
+                let back = 1 + (xorshift(seed) as usize) % d.len().min(32 << 10);
+                for _ in 0..n {
+                    d.push(d[d.len() - back]); // may overlap: back < n
+                }
+            }
+            1 => {
+                let b = xorshift(seed) as u8;
+                d.extend(std::iter::repeat_n(b, n));
+            }
+            _ => {
+                let alphabet = 2 + xorshift(seed) % 255;
+                d.extend((0..n).map(|_| (xorshift(seed) % alphabet) as u8));
+            }
+        }
+    }
+    d.truncate(len);
+    d
+}
+
 #[test]
 fn emulator_and_rust_reader_agree_on_fixtures() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -96,6 +122,19 @@ fn emulator_and_rust_reader_agree_on_fixtures() {
             CompilerNeffBuilder::matmul("file.neff", 2, 3, 4)
                 .compression_level(level)
                 .replace_member("sg00/blob.bin", data),
+        );
+    }
+    // ... and on many random members: every level, sizes from 1 byte to 256 KiB, data mixing
+    // literal runs of random alphabets, copies from up to 32 KiB back (overlapping ones too)
+    // and single-byte runs, so every length/distance code and code-length shape gets decoded
+    for _ in 0..40 {
+        let level = (xorshift(&mut seed) % 10) as u32;
+        let shift = xorshift(&mut seed) % 8; // small sizes as often as large ones
+        let len = (1 + (xorshift(&mut seed) % (256 << 10)) as usize) >> shift;
+        valid.push(
+            CompilerNeffBuilder::matmul("file.neff", 2, 3, 4)
+                .compression_level(level)
+                .replace_member("sg00/blob.bin", structured(&mut seed, len)),
         );
     }
     let device = builder(Lnc::Two).open().unwrap();

@@ -21,8 +21,10 @@
 //!
 //! The objective is reached by a sequence of constrained searches, each one "find the
 //! first solution (in label order) with at most `C` irregular groups, a free legal block
-//! of at least `T` cores and NUMA imbalance at most `M`": `C` rises from 0, then `T`
-//! falls from an upper bound, then `M` rises from a lower bound; the first success at
+//! of at least `T` cores and NUMA imbalance at most `M`": `C` is the fewest found
+//! by binary search, then `T` steps up through the legal block sizes from the block of
+//! the plan in hand (successes are cheap, so at most one exhaustive failing proof),
+//! then `M` rises from a lower bound; the first success at
 //! each level fixes that criterion (and a found solution that already meets a bound skips
 //! the remaining levels). Every search is exhaustive, so the result is exact.
 //!
@@ -30,14 +32,20 @@
 //! * **symmetry**: groups of one size are interchangeable, so the state holds the
 //!   multiset of groups still to place (a mixed-radix integer), not which worker is which;
 //! * **memoisation of failures**: a state (position, remaining multiset, open free run,
-//!   block reached, irregular budget, NUMA usage) that could not be completed is never
-//!   explored again;
-//! * **bounds**: remaining cores must fit in the free cores ahead; a block of `T` cores
-//!   must still be completable with the spare cores; the NUMA imbalance lower bound must
-//!   not exceed `M`;
+//!   block reached, NUMA usage) that could not be completed is never explored again
+//!   with the same or a smaller irregular budget, nor while still looking for a block
+//!   if it failed with the block reached; block-independent failures are kept across
+//!   the staged searches;
+//! * **bounds**: remaining cores must fit in the free cores ahead; each size class
+//!   alone must fit its disjoint placements ahead, and the groups beyond its disjoint
+//!   regular placements count against the irregular budget; groups of size ≥ `s` fit
+//!   ⌊len / s⌋ per free run; aligned slot starts (see `slots_suffice`) bound the
+//!   regular groups and the free block together; a block of `T` cores must still be
+//!   completable with the spare cores; the NUMA imbalance lower bound must not
+//!   exceed `M`;
 //! * **legal starts only**: regular groups start only at aligned offsets.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::PlanError;
@@ -108,6 +116,9 @@ pub(crate) struct Solution {
 
 const NONE: u32 = u32::MAX;
 
+/// The bit of [`Key::meta`] set once the free block target is reached.
+const GOT_BIT: u64 = 1 << 22;
+
 /// A solution path: (start, class, irregular) per group.
 type Path = Vec<(u32, usize, bool)>;
 
@@ -126,6 +137,9 @@ struct Search<'a> {
     /// Per position: (start, end) of open blocks (start < p < end), start ascending.
     open: Vec<Vec<(u32, u32)>>,
     fut_min: Vec<u32>,
+    /// Per slot level (as in `slot_levels`), per position `p`: the fewest slot starts
+    /// covered by a target block starting at or after `p` (NONE: no such block).
+    fut_slots: Vec<Vec<u32>>,
     // NUMA.
     numa_nodes: usize,
     node_of: Vec<Option<u8>>,
@@ -140,11 +154,16 @@ struct Search<'a> {
     mem_cap: u64,
     class_mem: Vec<u64>,
     chip_used: Vec<u64>,
-    failed: HashSet<Key, BuildHasherDefault<FastHasher>>,
+    /// Memoised failures: per state (without the irregular budget), the largest
+    /// irregular budget with which it was proven to have no completion. A smaller
+    /// budget only removes options, so it fails too (dominance on the budget).
+    failed: HashMap<Key, u32, BuildHasherDefault<FastHasher>>,
     path: Vec<(u32, usize, bool)>,
     // Bounds on what can still be placed.
-    /// Per class: the last start of a regular placement clear of busy cores (NONE: none).
-    last_regular: Vec<u32>,
+    /// Per class, per position `p`: the most disjoint placements of that class alone
+    /// starting at or after `p`, any placement this search allows / regular ones only.
+    fit_ahead: Vec<Vec<u32>>,
+    regular_ahead: Vec<Vec<u32>>,
     /// Per position: one past the end of the free run holding it (= p when busy).
     run_end: Vec<u32>,
     /// Per position: index of the first free run starting after `run_end`.
@@ -200,17 +219,8 @@ impl<'a> Search<'a> {
         for o in &mut opts {
             o.sort_unstable();
         }
-        let last_regular: Vec<u32> = p
-            .classes
-            .iter()
-            .map(|c| {
-                topo.regular_starts(c.size)
-                    .into_iter()
-                    .rev()
-                    .find(|&s| clear(s, c.size))
-                    .unwrap_or(NONE)
-            })
-            .collect();
+        let fit_ahead = disjoint_ahead(&opts, &p.classes, |_| true);
+        let regular_ahead = disjoint_ahead(&opts, &p.classes, |irr| !irr);
         // Free runs (maximal stretches of cores that are not busy).
         let mut runs: Vec<(u32, u32)> = Vec::new();
         let mut i = 0u32;
@@ -313,6 +323,7 @@ impl<'a> Search<'a> {
             ends_max_start: vec![NONE; nu + 1],
             open: vec![Vec::new(); nu + 1],
             fut_min: vec![NONE; nu + 1],
+            fut_slots: Vec::new(),
             numa_nodes,
             node_of,
             node_free_ahead,
@@ -324,9 +335,10 @@ impl<'a> Search<'a> {
             mem_cap: topo.memory_per_chip_bytes(),
             class_mem: p.classes.iter().map(|c| c.memory).collect(),
             chip_used: vec![0; topo.chips() as usize],
-            failed: HashSet::default(),
+            failed: HashMap::default(),
             path: Vec::new(),
-            last_regular,
+            fit_ahead,
+            regular_ahead,
             run_end,
             next_run,
             runs_cap,
@@ -338,9 +350,13 @@ impl<'a> Search<'a> {
     fn set_target(&mut self, t: u32, blocks: &[(u32, u32)]) {
         let nu = self.n as usize;
         self.target = t;
+        // Failures of states still looking for a block depend on the target; those
+        // past it (`got`) do not and stay valid.
+        self.failed.retain(|k, _| k.meta & GOT_BIT != 0);
         self.ends_max_start = vec![NONE; nu + 1];
         self.open = vec![Vec::new(); nu + 1];
         self.fut_min = vec![NONE; nu + 1];
+        self.fut_slots = vec![vec![NONE; nu + 1]; self.slot_levels.len()];
         if t == 0 {
             return;
         }
@@ -356,17 +372,28 @@ impl<'a> Search<'a> {
             }
             let f = &mut self.fut_min[s as usize];
             *f = (*f).min(size);
+            for (li, &(g, _)) in self.slot_levels.iter().enumerate() {
+                let f = &mut self.fut_slots[li][s as usize];
+                *f = (*f).min(slot_starts_in(g, s, e));
+            }
         }
         for o in &mut self.open {
             o.sort_unstable();
         }
         for i in (0..nu).rev() {
             self.fut_min[i] = self.fut_min[i].min(self.fut_min[i + 1]);
+            for f in &mut self.fut_slots {
+                f[i] = f[i].min(f[i + 1]);
+            }
         }
     }
 
+    /// Prepare a run. Failures proven by earlier runs stay valid (they hold for any
+    /// irregular budget up to the recorded one) unless the NUMA limit changes.
     fn reset(&mut self, max_imbalance: u32) {
-        self.failed.clear();
+        if max_imbalance != self.max_imbalance {
+            self.failed.clear();
+        }
         self.path.clear();
         self.used = [0; MAX_NUMA_NODES];
         self.chip_used.iter_mut().for_each(|u| *u = 0);
@@ -434,7 +461,7 @@ impl<'a> Search<'a> {
         lb1.max(lb2)
     }
 
-    fn key(&self, p: u32, ms: u128, r: u32, got: bool, irr_left: u32) -> Key {
+    fn key(&self, p: u32, ms: u128, r: u32, got: bool) -> Key {
         let mut numa: u128 = 0;
         // NUMA usage only matters for the key when the imbalance is constrained.
         let tracked = if self.max_imbalance == u32::MAX {
@@ -445,10 +472,7 @@ impl<'a> Search<'a> {
         for j in 0..tracked {
             numa |= u128::from(self.used[j] as u16) << (16 * j);
         }
-        let meta = u64::from(p)
-            | (u64::from(r) << 11)
-            | (u64::from(got) << 22)
-            | (u64::from(irr_left) << 23);
+        let meta = u64::from(p) | (u64::from(r) << 11) | if got { GOT_BIT } else { 0 };
         let mem = if self.track_mem && p % self.k != 0 {
             self.chip_used[(p / self.k) as usize]
         } else {
@@ -495,11 +519,12 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Necessary conditions on the groups still to place from `p`: groups of a class
-    /// with no regular placement left each need an irregular one (at most `irr_left`);
-    /// and, for every size `s`, the groups of size ≥ `s` must fit ⌊len / s⌋ per free run
-    /// ahead (a group never spans a busy core).
-    fn can_still_place(&self, p: u32, irr_left: u32) -> bool {
+    /// Necessary conditions on the groups still to place from `p`: each class alone
+    /// must fit its disjoint placements ahead, and the groups beyond its disjoint
+    /// regular placements are irregular (together at most `irr_left`); for every size
+    /// `s`, the groups of size ≥ `s` must fit ⌊len / s⌋ per free run ahead (a group
+    /// never spans a busy core).
+    fn can_still_place(&self, p: u32, r: u32, got: bool, irr_left: u32) -> bool {
         let mut forced = 0u32;
         let mut at_least = 0u32;
         let (end, next) = (self.run_end[p as usize], self.next_run[p as usize]);
@@ -508,10 +533,10 @@ impl<'a> Search<'a> {
             if c == 0 {
                 continue;
             }
-            let last = self.last_regular[ci];
-            if last == NONE || last < p {
-                forced += c;
+            if c > self.fit_ahead[ci][p as usize] {
+                return false;
             }
+            forced += self.forced_irregular(ci, p);
             at_least += c;
             let s = self.sizes[ci];
             if at_least > (end - p) / s + self.runs_cap[ci][next] {
@@ -521,45 +546,66 @@ impl<'a> Search<'a> {
         if forced > irr_left {
             return false;
         }
-        self.slots_suffice(p, irr_left)
+        self.slots_suffice(p, r, got, irr_left)
     }
 
     /// Aligned slots (cores per chip a power of two): for a slot size `g` dividing the
-    /// chip, a regular group of `s > g/2` cores starts at a multiple of `g` (its
-    /// alignment is a power of two ≥ `g`, or a chip start) and covers the starts of
-    /// ⌈s/g⌉ slots, which must not be busy. So the regular groups still to place need
-    /// that many free slot starts ahead; the rest must be irregular (cheapest: the
-    /// groups covering the most slots first).
-    fn slots_suffice(&self, p: u32, irr_left: u32) -> bool {
-        for (g, ahead) in &self.slot_levels {
+    /// chip, count the free slot starts (multiples of `g`, not busy) ahead of `p`; the
+    /// groups still to place cover disjoint ones:
+    /// * any group of `s` contiguous cores, regular or not, covers at least ⌊s/g⌋;
+    /// * a regular group of `s > g/2` cores starts at a multiple of `g` (its alignment
+    ///   is a power of two ≥ `g`, or a chip start), so it covers exactly ⌈s/g⌉: one
+    ///   more when `g` does not divide `s`. Making such a group irregular saves at most
+    ///   that one slot start, so each missing slot start costs one irregular group, on
+    ///   top of the groups already forced to be irregular (no regular placement left);
+    /// * a free block still to be left (`!got`) is regular and clear of busy cores, so
+    ///   its slot starts ahead are free and covered by no group (the fewest over the
+    ///   blocks still possible).
+    fn slots_suffice(&self, p: u32, r: u32, got: bool, irr_left: u32) -> bool {
+        for (li, (g, ahead)) in self.slot_levels.iter().enumerate() {
             let g = *g;
             let have = ahead[p as usize];
-            let mut need = 0u32;
+            let mut need = if got {
+                0
+            } else {
+                self.block_slots(li, g, p, r)
+            };
+            let (mut forced, mut convertible) = (0u32, 0u32);
             for (ci, &s) in self.sizes.iter().enumerate() {
-                if 2 * s > g {
-                    need += self.counts[ci] * s.div_ceil(g);
+                let c = self.counts[ci];
+                need += c * (s / g);
+                let f = self.forced_irregular(ci, p);
+                forced += f;
+                if 2 * s > g && s % g != 0 {
+                    need += c - f;
+                    convertible += c - f;
                 }
             }
-            if need <= have {
-                continue;
-            }
-            // Classes are sorted by size descending: the most slots per group first.
-            let mut excess = need - have;
-            let mut irregular = 0u32;
-            for (ci, &s) in self.sizes.iter().enumerate() {
-                if excess == 0 || 2 * s <= g {
-                    break;
-                }
-                let w = s.div_ceil(g);
-                let take = self.counts[ci].min(excess.div_ceil(w));
-                irregular += take;
-                excess = excess.saturating_sub(take * w);
-            }
-            if excess > 0 || irregular > irr_left {
+            let excess = need.saturating_sub(have);
+            if excess > convertible || forced + excess > irr_left {
                 return false;
             }
         }
         true
+    }
+
+    /// Groups of class `ci` still to place that cannot all be regular: more than its
+    /// disjoint regular placements ahead of `p`.
+    fn forced_irregular(&self, ci: usize, p: u32) -> u32 {
+        self.counts[ci].saturating_sub(self.regular_ahead[ci][p as usize])
+    }
+
+    /// The fewest level-`g` slot starts at or after `p` covered by a target block still
+    /// possible from `p` (open blocks starting at or after `r`, or blocks ahead); 0 when
+    /// none is (the block bound prunes that state).
+    fn block_slots(&self, li: usize, g: u32, p: u32, r: u32) -> u32 {
+        let mut m = self.fut_slots[li][p as usize];
+        for &(s, e) in &self.open[p as usize] {
+            if s >= r {
+                m = m.min(slot_starts_in(g, p, e));
+            }
+        }
+        if m == NONE { 0 } else { m }
     }
 
     fn dfs(&mut self, p: u32, ms: u128, rem: u32, r: u32, got: bool, irr_left: u32) -> bool {
@@ -570,7 +616,7 @@ impl<'a> Search<'a> {
         if rem > fa {
             return false;
         }
-        if !self.can_still_place(p, irr_left) {
+        if !self.can_still_place(p, r, got, irr_left) {
             return false;
         }
         if !got && !self.block_possible(p, r, fa - rem) {
@@ -579,8 +625,13 @@ impl<'a> Search<'a> {
         if self.numa_lb(p, rem) > self.max_imbalance {
             return false;
         }
-        let key = self.key(p, ms, r, got, irr_left);
-        if self.failed.contains(&key) {
+        let key = self.key(p, ms, r, got);
+        if self.failed_with(&key, irr_left) {
+            return false;
+        }
+        // Leaving a free block is an extra constraint: a state that fails without it
+        // (block already reached, `r = p`) fails with it too.
+        if !got && self.failed_with(&self.key(p, ms, p, true), irr_left) {
             return false;
         }
         if self.blocked[p as usize] {
@@ -639,12 +690,18 @@ impl<'a> Search<'a> {
                 }
             }
         }
-        self.failed.insert(key);
+        let b = self.failed.entry(key).or_insert(irr_left);
+        *b = (*b).max(irr_left);
         false
     }
 
+    /// Whether `key` is known to fail with an irregular budget of `irr_left` or more.
+    fn failed_with(&self, key: &Key, irr_left: u32) -> bool {
+        self.failed.get(key).is_some_and(|&b| b >= irr_left)
+    }
+
     /// Run one constrained search; returns the path on success.
-    fn run(&mut self, irr_budget: u32, max_imbalance: u32) -> Option<Vec<(u32, usize, bool)>> {
+    fn run(&mut self, irr_budget: u32, max_imbalance: u32) -> Option<Path> {
         self.reset(max_imbalance);
         let ms: u128 = self
             .counts
@@ -664,6 +721,37 @@ impl<'a> Search<'a> {
         self.counts = saved;
         ok.then(|| std::mem::take(&mut self.path))
     }
+}
+
+/// Per class, per position `p`: the most pairwise-disjoint placements of that class
+/// among `opts` (those whose irregular flag passes `keep`) starting at or after `p`.
+/// A DP from the right (skip `q`, or take a placement at `q` and go on after it):
+/// exact for one class alone, so a necessary condition for the joint problem.
+fn disjoint_ahead(
+    opts: &[Vec<(usize, bool)>],
+    classes: &[Class],
+    keep: impl Fn(bool) -> bool,
+) -> Vec<Vec<u32>> {
+    let n = opts.len();
+    let mut out = vec![vec![0u32; n + 1]; classes.len()];
+    for q in (0..n).rev() {
+        for v in &mut out {
+            v[q] = v[q + 1];
+        }
+        for &(ci, irr) in &opts[q] {
+            if keep(irr) {
+                let v = &mut out[ci];
+                let with = 1 + v[q + classes[ci].size as usize];
+                v[q] = v[q].max(with);
+            }
+        }
+    }
+    out
+}
+
+/// Number of multiples of `g` in `[a, b)`.
+fn slot_starts_in(g: u32, a: u32, b: u32) -> u32 {
+    b.div_ceil(g) - a.div_ceil(g)
 }
 
 /// Objective values of a concrete occupancy.
@@ -837,41 +925,25 @@ pub(crate) fn solve(p: &Problem<'_>) -> Result<Option<Solution>, PlanError> {
     let mut sol = to_solution(p, &path, &blocks);
 
     // Stage 3: largest free legal block. Reaching a block of at least `t` is monotone in
-    // `t`, so binary search the candidate sizes (smallest first: when it fails, no
-    // larger one can succeed), then take the label-order-first plan at the best size.
+    // `t`. Proving that a size cannot be reached is the expensive part, while a success
+    // is usually quick and its plan may leave an even larger block; so step upward to
+    // the smallest candidate above the best block found so far: at most one failing
+    // proof. The plan found for target `t` is the label-order-first among plans with a
+    // block ≥ `t`, so it is also the first among those with its own (larger) block.
     let spare = (free - needed) as u32;
     let mut candidates: Vec<u32> = blocks
         .iter()
         .map(|&(_, s)| s)
-        .filter(|&s| s <= spare && s > sol.largest_block)
+        .filter(|&s| s <= spare)
         .collect();
     candidates.sort_unstable();
     candidates.dedup();
-    let (mut lo, mut hi) = (0usize, candidates.len());
-    let mut best_at: Option<(usize, Path)> = None;
-    // Invariant: candidates[..lo] reachable (or lo = 0), candidates[hi..] not.
-    while lo < hi {
-        let mid = if best_at.is_none() {
-            lo
-        } else {
-            lo + (hi - lo) / 2
+    while let Some(&t) = candidates.iter().find(|&&c| c > sol.largest_block) {
+        search.set_target(t, &blocks);
+        let Some(found) = search.run(irr_budget, u32::MAX) else {
+            break;
         };
-        search.set_target(candidates[mid], &blocks);
-        match search.run(irr_budget, u32::MAX) {
-            Some(found) => {
-                best_at = Some((mid, found));
-                lo = mid + 1;
-            }
-            None => hi = mid,
-        }
-    }
-    if let Some((at, found)) = best_at {
-        path = if at + 1 == lo {
-            found
-        } else {
-            search.set_target(candidates[lo - 1], &blocks);
-            search.run(irr_budget, u32::MAX).unwrap_or(found)
-        };
+        path = found;
         sol = to_solution(p, &path, &blocks);
     }
     let t_star = sol.largest_block;

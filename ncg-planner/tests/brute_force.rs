@@ -25,6 +25,9 @@ fn topologies() -> Vec<Topology> {
             .build()
             .unwrap(),
         Topology::custom("single8", 1, 8).build().unwrap(),
+        // Two 8-core chips: every aligned slot level (8, 4, 2) of the slot bound, odd
+        // sizes with holes after them, and irregular groups across the chip boundary.
+        Topology::custom("ring2x8", 2, 8).ring().build().unwrap(),
         Topology::custom("nolinks2x4", 2, 4).build().unwrap(),
         Topology::custom("ring3x3-partial-numa", 3, 3)
             .ring()

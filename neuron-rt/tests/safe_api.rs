@@ -564,7 +564,7 @@ fn eight_threads_one_model() {
 }
 
 #[test]
-fn two_core_model_pipelines_concurrent_callers() {
+fn two_core_model_serves_concurrent_callers_no_faster_than_the_device() {
     let _g = lock();
     let device = open("inf2.xlarge");
     let t = Duration::from_millis(25);
@@ -588,16 +588,84 @@ fn two_core_model_pipelines_concurrent_callers() {
             });
         }
     });
+    // A lower bound only (the device time is waited, never shortened): 16 executions of two
+    // 12.5 ms stages need at least 17 stages. Pipelining itself is shown by the schedule in
+    // two_core_model_pipelines_by_the_schedule, never by a stopwatch.
     let elapsed = start.elapsed();
-    let serial = t * callers * n; // 400 ms
-    let pipelined = serial / 2; // 200 ms
+    let pipelined = t * (callers * n + 1) / 2;
     assert!(
-        elapsed >= pipelined * 3 / 4,
-        "faster than the device allows: {elapsed:?}"
+        elapsed >= pipelined,
+        "faster than the device allows: {elapsed:?} (at least {pipelined:?})"
     );
+    drop(model);
+    device.close().unwrap();
+}
+
+/// Set in the child process of `two_core_model_pipelines_by_the_schedule`.
+const PIPELINE_CHILD: &str = "NEURON_RT_SAFE_API_PIPELINE_CHILD";
+
+/// Concurrent callers of a two-core model are pipelined across its cores, shown by the emulator's
+/// schedule rather than by wall-clock time: the model takes 200 ms as two 100 ms stages and the
+/// execution timeout (`NEURON_RT_EXEC_TIMEOUT`, read at load, so set in a child process) is
+/// 350 ms. Whatever the arrival times, the first execution scheduled completes 200 ms and the
+/// second at most 300 ms after it arrives (its first stage overlaps the first's second stage), so
+/// at least two of four concurrent callers succeed; the rest may time out. Serialised callers
+/// (no pipelining, in the SDK or the emulator) would leave one success whenever the callers
+/// arrive within 50 ms of each other.
+#[test]
+fn two_core_model_pipelines_by_the_schedule() {
+    if std::env::var_os(PIPELINE_CHILD).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "two_core_model_pipelines_by_the_schedule",
+                "--nocapture",
+            ])
+            .env(PIPELINE_CHILD, "1")
+            .env("NEURON_RT_EXEC_TIMEOUT", "0.35")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("pipelined callers:"),
+            "child failed: {}\n{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let device = open("inf2.xlarge");
+    let neff = ModelBuilder::mlp("pipe", &[4, 8, 3], 2, 1)
+        .cores(2)
+        .device_time(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let model = device.core_group(range(0, 2)).unwrap().load(&neff).unwrap();
+    let results: Vec<Result<(), Error>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let model = &model;
+                s.spawn(move || {
+                    let mut b = model.binding().unwrap();
+                    b.write_input("input", &[0.1f32; 8]).unwrap();
+                    b.execute()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    for r in &results {
+        match r {
+            Ok(()) => {}
+            Err(Error::Runtime { status, .. }) if status.name() == Some("NRT_TIMEOUT") => {}
+            Err(e) => panic!("neither success nor a timeout: {e}"),
+        }
+    }
+    println!("pipelined callers: {ok} of 4 within the timeout");
     assert!(
-        elapsed < serial * 17 / 20,
-        "not pipelined across 2 cores: {elapsed:?} (serial {serial:?})"
+        ok >= 2,
+        "only {ok} of 4 callers completed within the timeout"
     );
     drop(model);
     device.close().unwrap();

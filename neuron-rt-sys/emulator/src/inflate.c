@@ -12,40 +12,79 @@
 #define MAXBITS 15
 #define MAX_LITLEN 288 /* 286 usable + 2 that may appear in fixed tables but never in data */
 #define MAX_DIST 32    /* 30 usable */
+/* Codes of at most FAST_BITS bits are decoded by one table lookup; longer (rare) codes by the
+   canonical walk. 2^11 entries keep the per-block table build small next to the block. The
+   parsers test also runs with -DNRTEMU_INFLATE_FAST_BITS=4 so that the walk decodes most
+   codes of every test vector. */
+#ifdef NRTEMU_INFLATE_FAST_BITS
+#define FAST_BITS NRTEMU_INFLATE_FAST_BITS
+#else
+#define FAST_BITS 11
+#endif
+#define FAST_MASK ((1u << FAST_BITS) - 1u)
 
 typedef struct {
     const uint8_t *in;
-    size_t len, pos; /* next byte */
-    uint32_t bitbuf; /* pending bits, LSB first */
-    int bitcnt;
+    size_t len, pos; /* next byte not yet in bitbuf */
+    uint64_t bitbuf; /* pending bits, LSB first; bits at and above bitcnt are either zero or the
+                        input bytes that follow (never anything else) */
+    int bitcnt;      /* valid bits in bitbuf, 0..63 */
     uint8_t *out;
     size_t out_len, out_cap, max_out;
     char *err;
     size_t err_len;
 } state;
 
-/* Canonical Huffman code: count[l] codes of length l, symbols ordered by (length, value). */
+/* Canonical Huffman code: count[l] codes of length l, symbols ordered by (length, value), and
+   the lookup table: fast[b] for the next FAST_BITS input bits b is symbol << 4 | length of the
+   code those bits start with, or 0 when that code is longer than FAST_BITS or not a code. */
 typedef struct {
     uint16_t count[MAXBITS + 1];
     uint16_t symbol[MAX_LITLEN];
+    uint16_t fast[1u << FAST_BITS];
 } huffman;
 
-static int bits(state *s, int need, uint32_t *v) {
-    while (s->bitcnt < need) {
-        if (s->pos >= s->len) {
-            nrtemu_set_err(s->err, s->err_len, "deflate: input ends inside the compressed data");
+static void input_ends(state *s) {
+    nrtemu_set_err(s->err, s->err_len, "deflate: input ends inside the compressed data");
+}
+
+/* Tops bitbuf up to at least 56 bits, or to the end of the input: a word at a time while 8
+   bytes remain, else byte by byte. */
+static inline void refill(state *s) {
+    if (s->len - s->pos >= 8) {
+        const uint8_t *p = s->in + s->pos;
+        uint64_t w = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+                     (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+                     (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+        s->bitbuf |= w << s->bitcnt; /* the bits that land above the new bitcnt are the next
+                                        input bytes, in place: or-ing them again is harmless */
+        int whole = (63 - s->bitcnt) >> 3;
+        s->pos += (size_t)whole;
+        s->bitcnt += whole * 8;
+    } else {
+        while (s->bitcnt <= 56 && s->pos < s->len) {
+            s->bitbuf |= (uint64_t)s->in[s->pos++] << s->bitcnt;
+            s->bitcnt += 8;
+        }
+    }
+}
+
+/* Reads need (0..16) bits. */
+static inline int bits(state *s, int need, uint32_t *v) {
+    if (s->bitcnt < need) {
+        refill(s);
+        if (s->bitcnt < need) {
+            input_ends(s);
             return -1;
         }
-        s->bitbuf |= (uint32_t)s->in[s->pos++] << s->bitcnt;
-        s->bitcnt += 8;
     }
-    *v = s->bitbuf & ((1u << need) - 1u);
+    *v = (uint32_t)(s->bitbuf & ((1u << need) - 1u));
     s->bitbuf >>= need;
     s->bitcnt -= need;
     return 0;
 }
 
-static int reserve(state *s, size_t n) {
+static int reserve_slow(state *s, size_t n) {
     if (n > s->max_out - s->out_len) {
         nrtemu_set_err(s->err, s->err_len,
                        "deflate: decompressed data exceeds the limit of %zu bytes", s->max_out);
@@ -67,11 +106,17 @@ static int reserve(state *s, size_t n) {
     return 0;
 }
 
+/* Room for n more output bytes; out_cap never exceeds max_out, so the fast test is the limit. */
+static inline int reserve(state *s, size_t n) {
+    return n <= s->out_cap - s->out_len ? 0 : reserve_slow(s, n);
+}
+
 /* Builds a code from n lengths. Returns 0 for a complete code, 1 for an incomplete one, -1 when
    over-subscribed. */
 static int build(huffman *h, const uint8_t *lengths, int n) {
     memset(h->count, 0, sizeof h->count);
     for (int i = 0; i < n; i++) h->count[lengths[i]]++;
+    h->count[0] = 0;
     int left = 1;
     for (int l = 1; l <= MAXBITS; l++) {
         left = left * 2 - h->count[l];
@@ -82,20 +127,40 @@ static int build(huffman *h, const uint8_t *lengths, int n) {
     for (int l = 1; l <= MAXBITS; l++) offs[l + 1] = (uint16_t)(offs[l] + h->count[l]);
     for (int i = 0; i < n; i++)
         if (lengths[i] != 0) h->symbol[offs[lengths[i]]++] = (uint16_t)i;
+    /* The table: codes of length l are the consecutive integers from first(l) (§3.2.2), sent
+       most significant bit first, so the input bits of a code are its bit-reversal; every
+       FAST_BITS pattern starting with those l bits maps to the symbol. */
+    memset(h->fast, 0, sizeof h->fast);
+    unsigned code = 0;
+    int index = 0;
+    for (int l = 1; l <= FAST_BITS; l++) {
+        for (int k = 0; k < h->count[l]; k++, code++, index++) {
+            unsigned rev = 0;
+            for (int b = 0; b < l; b++) rev |= ((code >> b) & 1u) << (l - 1 - b);
+            uint16_t e = (uint16_t)(h->symbol[index] << 4 | l);
+            for (unsigned f = rev; f <= FAST_MASK; f += 1u << l) h->fast[f] = e;
+        }
+        code <<= 1;
+    }
     return left > 0;
 }
 
-/* Reads one symbol: codes of each length are consecutive integers, so walk lengths 1..15 keeping
-   the first code and the first symbol index of the current length. */
-static int decode(state *s, const huffman *h, int *sym) {
+/* The canonical walk for codes longer than FAST_BITS (and for bits that are no code): codes of
+   each length are consecutive integers, so walk lengths 1..15 keeping the first code and the
+   first symbol index of the current length. Only the bitcnt bits that are input count. */
+static int decode_slow(state *s, const huffman *h, int *sym) {
     int code = 0, first = 0, index = 0;
     for (int l = 1; l <= MAXBITS; l++) {
-        uint32_t b;
-        if (bits(s, 1, &b) != 0) return -1;
-        code |= (int)b;
+        if (l > s->bitcnt) {
+            input_ends(s);
+            return -1;
+        }
+        code |= (int)((s->bitbuf >> (l - 1)) & 1u);
         int count = h->count[l];
         if (code - first < count) {
             *sym = h->symbol[index + (code - first)];
+            s->bitbuf >>= l;
+            s->bitcnt -= l;
             return 0;
         }
         index += count;
@@ -104,6 +169,23 @@ static int decode(state *s, const huffman *h, int *sym) {
     }
     nrtemu_set_err(s->err, s->err_len, "deflate: invalid Huffman code in the data");
     return -1;
+}
+
+/* Reads one symbol. A table hit whose length exceeds the input bits left means the input ends
+   inside that code (the walk would have run out of bits at the same place). */
+static inline int decode(state *s, const huffman *h, int *sym) {
+    if (s->bitcnt < MAXBITS) refill(s);
+    unsigned e = h->fast[s->bitbuf & FAST_MASK];
+    int l = (int)(e & 15u);
+    if (l == 0) return decode_slow(s, h, sym);
+    if (l > s->bitcnt) {
+        input_ends(s);
+        return -1;
+    }
+    *sym = (int)(e >> 4);
+    s->bitbuf >>= l;
+    s->bitcnt -= l;
+    return 0;
 }
 
 static const uint16_t len_base[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
@@ -118,6 +200,24 @@ static const uint8_t dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  
 
 static int codes(state *s, const huffman *lit, const huffman *dist) {
     for (;;) {
+        /* Fast path: up to three literals from one refill, in locals (a byte store through
+           s->out could alias *s and force reloads). Anything else takes the general path. */
+        if (s->bitcnt < 3 * MAXBITS) refill(s);
+        uint64_t bb = s->bitbuf;
+        int bc = s->bitcnt;
+        uint8_t *o = s->out; /* NULL until the first reserve: room is then 0 */
+        size_t at = s->out_len, room = s->out_cap - s->out_len, k = 0;
+        while (k < 3 && k < room && bc >= MAXBITS) {
+            unsigned e = lit->fast[bb & FAST_MASK];
+            if (e == 0 || (e >> 4) >= 256) break;
+            o[at + k++] = (uint8_t)(e >> 4);
+            bb >>= e & 15u;
+            bc -= (int)(e & 15u);
+        }
+        s->bitbuf = bb;
+        s->bitcnt = bc;
+        s->out_len += k;
+        if (k != 0) continue;
         int sym;
         if (decode(s, lit, &sym) != 0) return -1;
         if (sym < 256) {
@@ -149,14 +249,25 @@ static int codes(state *s, const huffman *lit, const huffman *dist) {
                 return -1;
             }
             if (reserve(s, n) != 0) return -1;
-            /* byte by byte: the source may overlap the bytes being written (d < n) */
-            for (size_t i = 0; i < n; i++, s->out_len++) s->out[s->out_len] = s->out[s->out_len - d];
+            uint8_t *dst = s->out + s->out_len;
+            const uint8_t *src = dst - d;
+            if (d >= n) {
+                memcpy(dst, src, n); /* no overlap */
+            } else if (d == 1) {
+                memset(dst, src[0], n); /* a run of one byte */
+            } else {
+                /* byte by byte: the source overlaps the bytes being written */
+                for (size_t i = 0; i < n; i++) dst[i] = src[i];
+            }
+            s->out_len += n;
         }
     }
 }
 
 static int stored(state *s) {
-    s->bitbuf = 0; /* discard the rest of the current byte */
+    /* discard the rest of the current byte; whole bytes still in bitbuf go back to the input */
+    s->pos -= (size_t)(s->bitcnt >> 3);
+    s->bitbuf = 0;
     s->bitcnt = 0;
     if (s->len - s->pos < 4) {
         nrtemu_set_err(s->err, s->err_len, "deflate: input ends inside a stored block header");
@@ -307,19 +418,31 @@ int nrtemu_inflate_raw(const uint8_t *in, size_t len, size_t max_out, uint8_t **
     }
     *out = s.out;
     *out_len = s.out_len;
-    *consumed = s.pos; /* unused bits of the last byte are padding */
+    *consumed = s.pos - (size_t)(s.bitcnt >> 3); /* unused bits of the last byte are padding */
     return 0;
 }
 
+/* Slicing by 8 (eight bytes per step): t[0] is the byte-at-a-time table of the reflected
+   polynomial 0xedb88320, t[k][b] the CRC of byte b followed by k zero bytes. */
 uint32_t nrtemu_crc32(uint32_t crc, const uint8_t *data, size_t len) {
-    uint32_t table[256];
+    uint32_t t[8][256];
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-        table[i] = c;
+        t[0][i] = c;
     }
+    for (int k = 1; k < 8; k++)
+        for (int i = 0; i < 256; i++) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
     crc = ~crc;
-    for (size_t i = 0; i < len; i++) crc = table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+    for (; len >= 8; data += 8, len -= 8) {
+        uint32_t lo = crc ^ ((uint32_t)data[0] | (uint32_t)data[1] << 8 |
+                             (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24);
+        uint32_t hi = (uint32_t)data[4] | (uint32_t)data[5] << 8 | (uint32_t)data[6] << 16 |
+                      (uint32_t)data[7] << 24;
+        crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
+              t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+    }
+    for (size_t i = 0; i < len; i++) crc = t[0][(crc ^ data[i]) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 

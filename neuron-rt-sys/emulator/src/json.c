@@ -366,6 +366,7 @@ const nrtemu_json *nrtemu_json_root(const nrtemu_json_doc *doc) { return doc->ro
 
 int nrtemu_json_get(const nrtemu_json *obj, const char *key, const nrtemu_json **out) {
     const nrtemu_json *found = NULL;
+    *out = NULL; /* callers may read *out whatever the result (absent -> NULL, never stale) */
     if (obj == NULL || obj->kind != NRTEMU_JSON_OBJECT) return 1;
     for (const nrtemu_json *c = obj->first; c != NULL; c = c->next) {
         if (strcmp(c->key, key) != 0) continue;

@@ -50,7 +50,7 @@ const nrtemu_json *nrtemu_json_root(const nrtemu_json_doc *doc);
 void nrtemu_json_free(nrtemu_json_doc *doc); /* NULL is a no-op */
 
 /* Member lookup in an object: 0 found (*out set), 1 absent or obj not an object (-1 only if a
-   name appeared twice, which the parser already rejects). */
+   name appeared twice, which the parser already rejects); *out is NULL unless found. */
 int nrtemu_json_get(const nrtemu_json *obj, const char *key, const nrtemu_json **out);
 /* i-th element of an array (NULL when out of range or not an array). O(i). */
 const nrtemu_json *nrtemu_json_at(const nrtemu_json *arr, size_t i);

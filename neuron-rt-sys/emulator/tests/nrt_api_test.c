@@ -1137,8 +1137,10 @@ static void *exec_once(void *p) {
     return NULL;
 }
 
-/* n concurrent executions of m, each with its own sets; returns elapsed ns */
-static uint64_t concurrent_execs(nrt_model_t *m, int n, NRT_STATUS *worst) {
+/* n concurrent executions of m, each with its own sets; returns elapsed ns (for lower bounds
+   only: the device time is waited, never shortened). *worst is the last failing status (or
+   NRT_SUCCESS), *succeeded (when not NULL) the number of executions that succeeded. */
+static uint64_t concurrent_execs(nrt_model_t *m, int n, NRT_STATUS *worst, int *succeeded) {
     pthread_t th[16];
     exec_arg args[16];
     nrt_tensor_t *ts[32];
@@ -1156,8 +1158,10 @@ static uint64_t concurrent_execs(nrt_model_t *m, int n, NRT_STATUS *worst) {
     for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
     uint64_t el = now_ns() - t0;
     *worst = NRT_SUCCESS;
+    if (succeeded != NULL) *succeeded = 0;
     for (int i = 0; i < n; i++) {
         if (args[i].st != NRT_SUCCESS) *worst = args[i].st;
+        if (succeeded != NULL && args[i].st == NRT_SUCCESS) ++*succeeded;
         nrt_destroy_tensor_set(&args[i].is);
         nrt_destroy_tensor_set(&args[i].os);
         nrt_tensor_free(&ts[2 * i]);
@@ -1273,7 +1277,8 @@ static void test_execute(void) {
     EXPECT(strstr(pbuf, "\"status\": \"NRT_SUCCESS\"") != NULL);
     EXPECT_ST(nrt_profile_stop(prof), NRT_INVALID); /* already stopped */
 
-    /* hot path: a no-op model costs a few microseconds */
+    /* the no-op path, many times over (its cost is measured in benches/execute_overhead.rs,
+       never asserted here) */
     buf_t np = prog_noop(0), nn = neff_of(&np, "noop", 1);
     nrt_model_t *nm = NULL;
     EXPECT_ST(nrt_load(nn.p, nn.n, -1, -1, &nm), NRT_SUCCESS);
@@ -1282,14 +1287,10 @@ static void test_execute(void) {
     nrt_allocate_tensor_set(&nos);
     nrt_add_tensor_to_tensor_set(nis, "x", x);
     nrt_add_tensor_to_tensor_set(nos, "y", y);
-    const int iters = 200000;
+    const int iters = 20000;
     int fails = 0;
-    uint64_t t0 = now_ns();
     for (int i = 0; i < iters; i++) fails += nrt_execute(nm, nis, nos) != NRT_SUCCESS;
-    double per = (double)(now_ns() - t0) / iters;
-    printf("nrt_execute no-op model: %.0f ns/call\n", per);
     EXPECT(fails == 0);
-    EXPECT(per < 20000.0);
 
     nrt_destroy_tensor_set(&nis);
     nrt_destroy_tensor_set(&nos);
@@ -1312,25 +1313,42 @@ static void test_execute(void) {
     free(nn.p);
 }
 
+/* The timing model (FORMAT.md §4). Only lower bounds on wall-clock time are asserted: the
+   simulated device time is waited, never shortened, however loaded the machine. Pipelining is
+   shown by the schedule's verdict (a status), not by a stopwatch. */
 static void test_timing(void) {
     EXPECT_ST(nrt_init(NRT_FRAMEWORK_TYPE_NO_FW, "", ""), NRT_SUCCESS);
     NRT_STATUS worst;
+    int ok = 0;
     /* one core, 30 ms: one execution takes >= 30 ms, 4 concurrent ones serialise (>= 120 ms) */
     buf_t p1 = prog_noop(30000000), n1 = neff_of(&p1, "timed-1", 1);
     nrt_model_t *m1 = NULL;
     EXPECT_ST(nrt_load(n1.p, n1.n, 0, -1, &m1), NRT_SUCCESS);
-    uint64_t el = concurrent_execs(m1, 1, &worst);
-    EXPECT(worst == NRT_SUCCESS && el >= 30000000 && el < 300000000);
-    el = concurrent_execs(m1, 4, &worst);
-    printf("4 concurrent 30 ms executions on one core: %.1f ms\n", (double)el / 1e6);
-    EXPECT(worst == NRT_SUCCESS && el >= 120000000 && el < 500000000);
-    /* two cores, 40 ms as two 20 ms stages: 4 executions pipeline to 5 stages = 100 ms */
+    uint64_t el = concurrent_execs(m1, 1, &worst, NULL);
+    EXPECT(worst == NRT_SUCCESS && el >= 30000000);
+    el = concurrent_execs(m1, 4, &worst, NULL);
+    EXPECT(worst == NRT_SUCCESS && el >= 120000000);
+    /* two cores, 40 ms as two 20 ms stages: 4 executions need at least 5 stages = 100 ms */
     buf_t p2 = prog_noop(40000000), n2 = neff_of(&p2, "timed-2", 2);
     nrt_model_t *m2 = NULL;
     EXPECT_ST(nrt_load(n2.p, n2.n, -1, -1, &m2), NRT_SUCCESS);
-    el = concurrent_execs(m2, 4, &worst);
-    printf("4 concurrent 2-stage 40 ms executions: %.1f ms\n", (double)el / 1e6);
-    EXPECT(worst == NRT_SUCCESS && el >= 100000000 && el < 160000000);
+    el = concurrent_execs(m2, 4, &worst, NULL);
+    EXPECT(worst == NRT_SUCCESS && el >= 100000000);
+    /* Pipelining, from the schedule: two cores, 200 ms as two 100 ms stages, timeout 350 ms.
+       Whatever the arrival times, the first execution scheduled completes 200 ms after it
+       arrives and the second at most 300 ms after it arrives (its first stage follows the
+       first's on core A while the first's second stage runs on core B): both within the timeout,
+       so at least two of four concurrent executions succeed. Without pipelining (the model
+       holding both cores for the whole 200 ms) a second execution arriving within 50 ms of the
+       first would need 400 ms and time out. Executions that time out fail with NRT_TIMEOUT. */
+    buf_t p4 = prog_noop(200000000), n4 = neff_of(&p4, "pipelined", 2);
+    nrt_model_t *m4 = NULL;
+    setenv("NEURON_RT_EXEC_TIMEOUT", "0.35", 1);
+    EXPECT_ST(nrt_load(n4.p, n4.n, -1, -1, &m4), NRT_SUCCESS);
+    unsetenv("NEURON_RT_EXEC_TIMEOUT");
+    CAPTURE(concurrent_execs(m4, 4, &worst, &ok)); /* timeouts log an error each */
+    EXPECT(ok >= 2);
+    EXPECT(worst == NRT_SUCCESS || worst == NRT_TIMEOUT);
     /* timeout, read at load (fractional seconds accepted) */
     buf_t p3 = prog_noop(2000000000), n3 = neff_of(&p3, "slow", 1);
     nrt_model_t *m3 = NULL;
@@ -1346,7 +1364,8 @@ static void test_timing(void) {
     uint64_t t0 = now_ns();
     EXPECT_LOG(nrt_execute(m3, is, os), NRT_TIMEOUT, "timed out");
     el = now_ns() - t0;
-    EXPECT(el >= 50000000 && el < 1000000000);
+    EXPECT(el >= 50000000); /* the timeout is waited; the status, not a stopwatch, shows that
+                               the 2 s device time was not */
     nrt_destroy_tensor_set(&is);
     nrt_destroy_tensor_set(&os);
     nrt_tensor_free(&x);
@@ -1354,6 +1373,7 @@ static void test_timing(void) {
     nrt_unload(m1);
     nrt_unload(m2);
     nrt_unload(m3);
+    nrt_unload(m4);
     CAPTURE(nrt_close());
     free(p1.p);
     free(n1.p);
@@ -1361,6 +1381,8 @@ static void test_timing(void) {
     free(n2.p);
     free(p3.p);
     free(n3.p);
+    free(p4.p);
+    free(n4.p);
 }
 
 static void test_memory(void) {

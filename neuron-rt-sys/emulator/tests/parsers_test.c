@@ -122,6 +122,24 @@ static void test_inflate(void) {
        code-length code is incomplete */
     const uint8_t dyn[] = {0x05, 0xe0, 0x00, 0x00, 0x00, 0x00};
     CHECK(nrtemu_inflate_raw(dyn, sizeof dyn, 100, &out, &n, &glen, err, sizeof err) != 0);
+    /* raw DEFLATE from zlib (level 6): fixed blocks, each closed by an empty stored block (sync
+       flush: the stored header starts mid-word in the bit buffer), a final fixed block; 16
+       trailing bytes are not consumed */
+    static const uint8_t sync[70 + 16] = {
+        0xca, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x22, 0x01, 0x00, 0x00, 0x00, 0xff,
+        0xff, 0x2a, 0xcf, 0x2f, 0xca, 0x49, 0x41, 0x26, 0x01, 0x00, 0x00, 0x00, 0xff, 0xff,
+        0x63, 0x60, 0x64, 0x62, 0x66, 0x61, 0x65, 0x63, 0xe7, 0xe0, 0xe4, 0xe2, 0xe6, 0xe1,
+        0xe5, 0xe3, 0x17, 0x10, 0x14, 0x12, 0x16, 0x11, 0x15, 0x13, 0x97, 0x90, 0x94, 0x92,
+        0x96, 0x91, 0x95, 0x93, 0x57, 0x50, 0x54, 0x52, 0x56, 0x51, 0x55, 0x53, 0x07, 0x00,
+        0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    CHECK(nrtemu_inflate_raw(sync, sizeof sync, 100, &out, &n, &glen, err, sizeof err) == 0);
+    CHECK(glen == 70 && n == 35 + 40 && memcmp(out, "hello hello hello world world world", 35) == 0);
+    for (size_t i = 0; n == 75 && i < 40; i++) CHECK(out[35 + i] == i);
+    free(out);
+    for (size_t cut = 0; cut < 70; cut++) { /* every truncation of the stream fails */
+        CHECK(nrtemu_inflate_raw(sync, cut, 100, &out, &n, &glen, err, sizeof err) != 0);
+        CHECK(out == NULL && strstr(err, "input ends") != NULL);
+    }
     /* every single-bit flip of both vectors fails or decodes, never crashes (ASan watches) */
     uint8_t d[sizeof GZ_DYNAMIC];
     for (size_t i = 0; i < sizeof d * 8; i++) {
@@ -266,6 +284,12 @@ static void test_compiled(void) {
                       &c, err) < 0 && strstr(err, "sg01/def.json: var 'x' has size 65 bytes") != NULL);
     CHECK(compile_tar(NEFF_JSON, KELF, "{\"var\":{\"x\":{\"type\":\"output\",\"size\":64}}}", NULL,
                       &c, err) < 0 && strstr(err, "neff.json makes it an input") != NULL);
+    /* a var without "size" (or "type") in def.json: refused, never read from a stale pointer
+       (found by fuzz/emu_compiled.c) */
+    CHECK(compile_tar(NEFF_JSON, KELF, "{\"var\":{\"x\":{\"type\":\"input\"}}}", NULL, &c,
+                      err) < 0 && strstr(err, "var 'x' has size -1 bytes") != NULL);
+    CHECK(compile_tar(NEFF_JSON, KELF, "{\"var\":{\"x\":{\"size\":64}}}", NULL, &c, err) == 0);
+    nrtemu_compiled_free(c);
     CHECK(compile_tar("{\"nodes\":", KELF, DEF, NULL, &c, err) < 0 && strncmp(err, "neff.json: json:", 16) == 0);
     CHECK(compile_tar("[]", KELF, DEF, NULL, &c, err) < 0 && strstr(err, "not a JSON object") != NULL);
     /* an unknown dtype, a zero dimension and a huge shape */
