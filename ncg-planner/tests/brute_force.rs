@@ -333,11 +333,19 @@ fn sweep(strictness: Strictness, cases_per_topology: u32, seed: u64) {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "brute force over 250 random cases per topology: hours under Miri"
+)]
 fn solver_matches_brute_force_strict() {
     sweep(Strictness::Strict, 250, 1);
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "brute force over 250 random cases per topology: hours under Miri"
+)]
 fn solver_matches_brute_force_prefer() {
     sweep(Strictness::Prefer, 250, 2);
 }

@@ -185,6 +185,10 @@ fn check_fleet(plan: &FleetPlan, models: &[ModelSpec]) {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "brute force over 40 random fleets: far too slow under Miri"
+)]
 fn matches_brute_force_on_small_fleets() {
     let types = small_types();
     let mut rng = Rng::new(7);
@@ -213,6 +217,7 @@ fn matches_brute_force_on_small_fleets() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "brute-force enumeration: far too slow under Miri")]
 fn brute_force_with_memory_needs() {
     // 2 chips x 2 cores, 10 units per chip: two 6-unit replicas cannot share a chip.
     let t = |name: &str, chips| {
@@ -248,6 +253,10 @@ fn brute_force_with_memory_needs() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "25 random fleets solved twice: far too slow under Miri"
+)]
 fn random_fleets_properties_and_determinism() {
     let types = vec![
         (Topology::preset("inf2.xlarge").unwrap(), 0.76),
@@ -414,6 +423,10 @@ fn impossible_fleets_are_explained() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "searches until its node budget runs out: about 3 minutes under Miri"
+)]
 fn budget_stop_reports_a_proven_gap() {
     const GIB: u64 = 1 << 30;
     let plan = FleetRequest::new()

@@ -235,12 +235,14 @@ fn sweep(strictness: Strictness, per_topology: u32, seed: u64) -> Duration {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "random sweep of thousands of solves: hours under Miri")]
 fn random_requests_strict() {
     // Timing is printed, never asserted (benches/planner_stress measures the worst case).
     sweep(Strictness::Strict, 40, 11);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "random sweep of thousands of solves: hours under Miri")]
 fn random_requests_prefer() {
     sweep(Strictness::Prefer, 40, 12);
 }

@@ -21,6 +21,10 @@ fn tmp(name: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs the neff binary as a process, which Miri cannot do"
+)]
 fn help() {
     let (code, out, _) = neff(&["--help"]);
     assert_eq!(code, 0);
@@ -35,6 +39,10 @@ fn help() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs the neff binary as a process, which Miri cannot do"
+)]
 fn mlp_then_inspect() {
     let f = tmp("m.neff");
     let (code, out, err) = neff(&[
@@ -68,6 +76,10 @@ fn mlp_then_inspect() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs the neff binary as a process, which Miri cannot do"
+)]
 fn noop_then_inspect() {
     let f = tmp("n.neff");
     let (code, _, err) = neff(&["noop", &f, "--input-bytes", "64", "--output-bytes", "16"]);
@@ -79,6 +91,10 @@ fn noop_then_inspect() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs the neff binary as a process, which Miri cannot do"
+)]
 fn bad_input_is_reported_without_panicking() {
     let (code, _, err) = neff(&["frobnicate"]);
     assert_eq!(code, 2);

@@ -349,8 +349,10 @@ fn corrupted_neffs_are_errors_not_panics() {
         "invalid emulator program (nrtemu/program.bin): flags is 0x1, expected 0"
     );
     assert_eq!(e.status_name(), "NRT_INVALID");
-    // flip every byte of the file: never panics
-    for i in 0..bytes.len() {
+    // flip every byte of the file: never panics (every 509th under Miri, where each hash takes
+    // seconds in the interpreter; the neff_container fuzz target covers the rest)
+    let stride = if cfg!(miri) { 509 } else { 1 };
+    for i in (0..bytes.len()).step_by(stride) {
         let mut c = bytes.clone();
         c[i] ^= 0xA5;
         if let Ok(n) = Neff::parse(&c) {
@@ -361,7 +363,7 @@ fn corrupted_neffs_are_errors_not_panics() {
             }
         }
     }
-    for len in 0..bytes.len() {
+    for len in (0..bytes.len()).step_by(stride) {
         if let Ok(n) = Neff::parse(&bytes[..len]) {
             let _ = n.program();
         }

@@ -74,6 +74,10 @@ fn lnc1_plain_tar_and_every_dtype() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "builds and gunzips 4 compiler NEFFs: over 2 minutes under Miri; the compiler_layout fuzz target covers the reader"
+)]
 fn fallbacks_signature_then_tensor_map() {
     let base = || CompilerNeffBuilder::matmul("file.neff", 4, 8, 2);
     let want = summary(&layout(base()).unwrap());
@@ -104,6 +108,10 @@ fn not_a_compiler_neff() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "builds and gunzips over a dozen compiler NEFFs: many minutes under Miri; the compiler_layout fuzz target covers the reader"
+)]
 fn malformed_variants_name_member_and_problem() {
     let base = || CompilerNeffBuilder::matmul("file.neff", 4, 8, 2);
     let cases: Vec<(CompilerNeffBuilder, &str)> = vec![
@@ -179,6 +187,10 @@ fn malformed_variants_name_member_and_problem() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "fuzz-style truncations and byte flips of a gzip NEFF: many minutes under Miri; the compiler_layout and emu_inflate fuzz targets cover them"
+)]
 fn gzip_payload_rules() {
     let bytes = CompilerNeffBuilder::matmul("file.neff", 2, 2, 2)
         .padding(100)

@@ -9,6 +9,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "compiles and runs the C emulator with gcc, which Miri cannot do"
+)]
 fn c_emulator_agrees_with_rust() {
     let emu = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../neuron-rt-sys/emulator");
     let test_c = emu.join("tests/program_test.c");

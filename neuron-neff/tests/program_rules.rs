@@ -477,6 +477,10 @@ fn evaluate_numerics() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "fuzz-style: 5,000 random programs take minutes under Miri; the program_decode fuzz target covers it"
+)]
 fn fuzz_decode_never_panics() {
     let p = neuron_neff::ModelBuilder::mlp("m", &[4, 3, 2], 2, 3)
         .program()
