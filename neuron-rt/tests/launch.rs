@@ -39,7 +39,10 @@ fn append(log: &Path, line: &str) {
         .append(true)
         .open(log)
         .expect("open the test log");
-    writeln!(f, "{line}").expect("write the test log");
+    // One write per line: processes append to the same file, and a line written in two calls
+    // (text, then newline) can interleave with another process's line.
+    f.write_all(format!("{line}\n").as_bytes())
+        .expect("write the test log");
 }
 
 fn worker_main() -> ! {
