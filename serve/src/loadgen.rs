@@ -348,9 +348,10 @@ pub async fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
         latencies_us: latencies,
     })
 }
-/// Below this, the pacer hands out the request at once instead of sleeping: a sleep wakes
-/// ~50-100 µs late anyway, so it hands out every request that is due each time it wakes.
-const PACER_SLEEP_MIN: Duration = Duration::from_micros(20);
+/// The pacer's shortest sleep: it then hands out every request that has become due, a few at a
+/// time at high rates, instead of waking (and waking a connection task) for each one. Requests
+/// are still never sent early, and the lag (this plus the sleep's lateness) counts in latency.
+const PACER_TICK: Duration = Duration::from_micros(100);
 
 /// The open loop's clock: hands request `seq` to connection `seq % connections` at its scheduled
 /// time `start + seq / rate`. A thread with `std::thread::sleep` rather than tokio's timer,
@@ -369,8 +370,8 @@ fn pace(
             break;
         }
         let now = Instant::now();
-        if due > now + PACER_SLEEP_MIN {
-            std::thread::sleep(due - now);
+        if due > now {
+            std::thread::sleep((due - now).max(PACER_TICK));
         }
         // A closed channel means that connection failed; its requests are not sent.
         let _ = senders[(seq % connections) as usize].send(due);
