@@ -272,26 +272,51 @@ pub async fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
     let mut first = Connection::connect(config.addr).await?;
     let body = Arc::new(prepare(&mut first, config).await?);
     let path: Arc<str> = format!("/v2/models/{}/infer", config.model).into();
-    let issued = Arc::new(AtomicU64::new(0));
+    let mut conns = Vec::with_capacity(config.connections);
+    conns.push(first);
+    while conns.len() < config.connections {
+        conns.push(Connection::connect(config.addr).await?);
+    }
     let start = Instant::now();
     let end = start + config.duration;
     let mut tasks = Vec::with_capacity(config.connections);
-    let mut first = Some(first);
-    for c in 0..config.connections {
-        let conn = match first.take() {
-            Some(conn) => conn,
-            None => Connection::connect(config.addr).await?,
-        };
-        let (body, path, issued) = (Arc::clone(&body), Arc::clone(&path), Arc::clone(&issued));
-        let (mode, n, conns, total) = (
-            config.mode,
-            c as u64,
-            config.connections as u64,
-            config.requests,
-        );
-        tasks.push(tokio::spawn(async move {
-            connection_loop(conn, body, path, issued, mode, n, conns, total, start, end).await
-        }));
+    let mut pacer = None;
+    match config.mode {
+        LoadMode::Closed => {
+            let issued = Arc::new(AtomicU64::new(0));
+            for conn in conns {
+                let (body, path, issued) =
+                    (Arc::clone(&body), Arc::clone(&path), Arc::clone(&issued));
+                let schedule = Schedule::Closed {
+                    issued,
+                    total: config.requests,
+                };
+                tasks.push(tokio::spawn(connection_loop(
+                    conn, body, path, end, schedule,
+                )));
+            }
+        }
+        LoadMode::Open { rate } => {
+            let mut senders = Vec::with_capacity(conns.len());
+            for conn in conns {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                senders.push(tx);
+                let (body, path) = (Arc::clone(&body), Arc::clone(&path));
+                let schedule = Schedule::Open(rx);
+                tasks.push(tokio::spawn(connection_loop(
+                    conn, body, path, end, schedule,
+                )));
+            }
+            let total = config.requests;
+            pacer = Some(
+                std::thread::Builder::new()
+                    .name("loadgen-pacer".into())
+                    .spawn(move || pace(senders, rate, total, start, end))
+                    .map_err(|e| {
+                        LoadError::Invalid(format!("cannot start the pacer thread: {e}"))
+                    })?,
+            );
+        }
     }
     let mut ok = 0;
     let mut io_errors = 0;
@@ -310,6 +335,9 @@ pub async fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
         }
     }
     let elapsed = start.elapsed();
+    if let Some(p) = pacer {
+        let _ = p.join();
+    }
     latencies.sort_unstable();
     Ok(LoadReport {
         ok,
@@ -320,6 +348,55 @@ pub async fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
         latencies_us: latencies,
     })
 }
+/// The pacer's shortest sleep: it then hands out every request that has become due, a few at a
+/// time at high rates, instead of waking (and waking a connection task) for each one. Requests
+/// are still never sent early, and the lag (this plus the sleep's lateness) counts in latency.
+const PACER_TICK: Duration = Duration::from_micros(100);
+
+/// The open loop's clock: hands request `seq` to connection `seq % connections` at its scheduled
+/// time `start + seq / rate`. A thread with `std::thread::sleep` rather than tokio's timer,
+/// whose 1 ms granularity would send each request up to 1 ms late and charge that to the server.
+fn pace(
+    senders: Vec<tokio::sync::mpsc::UnboundedSender<Instant>>,
+    rate: f64,
+    total: u64,
+    start: Instant,
+    end: Instant,
+) {
+    let connections = senders.len() as u64;
+    for seq in 0..total {
+        let due = start + Duration::from_secs_f64(seq as f64 / rate);
+        if due >= end {
+            break;
+        }
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep((due - now).max(PACER_TICK));
+        }
+        // A closed channel means that connection failed; its requests are not sent.
+        let _ = senders[(seq % connections) as usize].send(due);
+    }
+}
+
+/// Where a connection's next request comes from.
+enum Schedule {
+    /// Closed loop: at once, while the shared count is below the total.
+    Closed { issued: Arc<AtomicU64>, total: u64 },
+    /// Open loop: the scheduled times from the pacer.
+    Open(tokio::sync::mpsc::UnboundedReceiver<Instant>),
+}
+
+impl Schedule {
+    /// When the next request is due, or `None` when there is none.
+    async fn next(&mut self) -> Option<Instant> {
+        match self {
+            Schedule::Closed { issued, total } => {
+                (issued.fetch_add(1, Ordering::Relaxed) < *total).then(Instant::now)
+            }
+            Schedule::Open(rx) => rx.recv().await,
+        }
+    }
+}
 
 #[derive(Default)]
 struct TaskResult {
@@ -329,45 +406,16 @@ struct TaskResult {
     latencies_us: Vec<u64>,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn connection_loop(
     mut conn: Connection,
     body: Arc<Body>,
     path: Arc<str>,
-    issued: Arc<AtomicU64>,
-    mode: LoadMode,
-    index: u64,
-    connections: u64,
-    total: u64,
-    start: Instant,
     end: Instant,
+    mut schedule: Schedule,
 ) -> TaskResult {
     let mut r = TaskResult::default();
     let mut failed: std::collections::BTreeMap<u16, u64> = Default::default();
-    let mut k: u64 = 0;
-    loop {
-        // Which request this is, and when it is due.
-        let due = match mode {
-            LoadMode::Closed => {
-                if issued.fetch_add(1, Ordering::Relaxed) >= total {
-                    break;
-                }
-                Instant::now()
-            }
-            LoadMode::Open { rate } => {
-                let seq = index + k * connections;
-                k += 1;
-                if seq >= total {
-                    break;
-                }
-                let due = start + Duration::from_secs_f64(seq as f64 / rate);
-                if due >= end {
-                    break;
-                }
-                tokio::time::sleep_until(due.into()).await;
-                due
-            }
-        };
+    while let Some(due) = schedule.next().await {
         if Instant::now() >= end {
             break;
         }
@@ -441,5 +489,55 @@ mod tests {
         c.duration = Duration::from_secs(1);
         c.mode = LoadMode::Open { rate: 0.0 };
         assert!(validate(&c).is_err());
+    }
+
+    #[test]
+    fn pacer_hands_out_requests_round_robin_never_early() {
+        let (senders, mut receivers): (Vec<_>, Vec<_>) = (0..3)
+            .map(|_| tokio::sync::mpsc::unbounded_channel::<Instant>())
+            .unzip();
+        let start = Instant::now();
+        // 1 000 req/s for 20 ms at most, but only 10 requests: the count ends the run.
+        pace(
+            senders,
+            1000.0,
+            10,
+            start,
+            start + Duration::from_millis(20),
+        );
+        let mut got = 0;
+        for (c, rx) in receivers.iter_mut().enumerate() {
+            let mut k = 0;
+            while let Ok(due) = rx.try_recv() {
+                let seq = c as u64 + 3 * k;
+                let want = start + Duration::from_millis(seq);
+                let off = due.max(want) - due.min(want);
+                assert!(
+                    off < Duration::from_micros(1),
+                    "request {seq} due {off:?} off"
+                );
+                k += 1;
+                got += 1;
+            }
+        }
+        assert_eq!(got, 10);
+        // Handed out no earlier than due: the last one is due at 9 ms.
+        assert!(start.elapsed() >= Duration::from_millis(9));
+
+        // The duration ends the run before the count.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+        let start = Instant::now();
+        pace(
+            vec![tx],
+            1000.0,
+            1000,
+            start,
+            start + Duration::from_millis(5),
+        );
+        let mut n = 0;
+        while rx.try_recv().is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, 5);
     }
 }
