@@ -44,6 +44,8 @@
 //! Each NeuronCore Group has one executor thread calling `IoBinding::execute` (the blocking
 //! path: allocation-free, one binding per thread).
 
+#![forbid(unsafe_code)]
+
 pub mod batcher;
 pub mod cli;
 pub mod client;
