@@ -201,7 +201,8 @@ fn inspect(file: &str) -> Result<String, String> {
             HashCheck::Match => "ok (SHA-256 of the payload)",
             HashCheck::Mismatch =>
                 "MISMATCH: the payload's SHA-256 differs (NEURON_RT_VALIDATE_HASH=1 would reject it)",
-            HashCheck::NotChecked => "not checked (pkg_version 2 carries an MD5)",
+            HashCheck::NotChecked =>
+                "not checked (pkg_version 2: a 16-byte MD5 whose input is undocumented; compiler NEFFs do not match the MD5 of the stored payload)",
         }
     );
     match neff.member_list() {
