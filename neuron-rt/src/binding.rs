@@ -273,7 +273,9 @@ impl<'m, 'd> IoBinding<'m, 'd> {
     }
 }
 
-fn check_typed(
+/// Whether a typed slice of `len` elements of `given` fits the tensor `info` (shared by the
+/// blocking and the async bindings).
+pub(crate) fn check_typed(
     model: &Model<'_>,
     info: &TensorInfo,
     given: crate::DType,
@@ -298,7 +300,8 @@ fn check_typed(
     Ok(())
 }
 
-fn size_mismatch(model: &Model<'_>, info: &TensorInfo, given: usize) -> Error {
+/// The error for a byte buffer whose size is not the tensor's.
+pub(crate) fn size_mismatch(model: &Model<'_>, info: &TensorInfo, given: usize) -> Error {
     Error::ShapeMismatch {
         model: model.name().into(),
         tensor: info.name.clone(),

@@ -2,6 +2,7 @@
 
 use super::AsyncMode;
 use super::slot::{ModelAsync, Owner, Phase, Slot, take_result};
+use crate::binding::{check_typed, size_mismatch};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -337,38 +338,4 @@ pub(crate) fn info_at<'a>(
 ) -> Result<&'a TensorInfo> {
     list.get(index)
         .ok_or_else(|| model.unknown_tensor(kind, &format!("#{index}")))
-}
-
-fn check_typed(
-    model: &Model<'_>,
-    info: &TensorInfo,
-    given: crate::DType,
-    len: usize,
-) -> Result<()> {
-    if info.dtype != given {
-        return Err(Error::DTypeMismatch {
-            model: model.name().into(),
-            tensor: info.name.clone(),
-            expected: info.dtype.to_string(),
-            given: given.to_string(),
-        });
-    }
-    if len != info.element_count() {
-        return Err(Error::ShapeMismatch {
-            model: model.name().into(),
-            tensor: info.name.clone(),
-            expected: format!("{} elements (shape {:?})", info.element_count(), info.shape),
-            given: format!("{len} elements"),
-        });
-    }
-    Ok(())
-}
-
-fn size_mismatch(model: &Model<'_>, info: &TensorInfo, given: usize) -> Error {
-    Error::ShapeMismatch {
-        model: model.name().into(),
-        tensor: info.name.clone(),
-        expected: format!("{} bytes", info.size_bytes),
-        given: format!("{given} bytes"),
-    }
 }
