@@ -128,20 +128,12 @@ impl<'m, 'd> IoBinding<'m, 'd> {
 
     /// Index of input `name` (for the `_at` methods, which skip the name lookup).
     pub fn input_index(&self, name: &str) -> Result<usize> {
-        self.model
-            .inputs()
-            .iter()
-            .position(|i| i.name == name)
-            .ok_or_else(|| self.model.unknown_tensor("input", name))
+        self.model.tensor_index("input", name)
     }
 
     /// Index of output `name`.
     pub fn output_index(&self, name: &str) -> Result<usize> {
-        self.model
-            .outputs()
-            .iter()
-            .position(|i| i.name == name)
-            .ok_or_else(|| self.model.unknown_tensor("output", name))
+        self.model.tensor_index("output", name)
     }
 
     /// Write `data` to input `name`; its length must be the input's element count.

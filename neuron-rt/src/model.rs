@@ -334,6 +334,19 @@ impl<'d> Model<'d> {
         Ok(())
     }
 
+    /// Index of the input (`kind` "input") or output named `name`, or `UnknownTensor` listing
+    /// the names there are (shared by the blocking and async bindings).
+    pub(crate) fn tensor_index(&self, kind: &'static str, name: &str) -> Result<usize> {
+        let list = if kind == "input" {
+            &self.inputs
+        } else {
+            &self.outputs
+        };
+        list.iter()
+            .position(|i| i.name == name)
+            .ok_or_else(|| self.unknown_tensor(kind, name))
+    }
+
     pub(crate) fn unknown_tensor(&self, kind: &'static str, name: &str) -> Error {
         let list = if kind == "input" {
             &self.inputs

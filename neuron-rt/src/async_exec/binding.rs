@@ -118,20 +118,12 @@ impl<'m, 'd> AsyncBinding<'m, 'd> {
 
     /// Index of input `name`.
     pub fn input_index(&self, name: &str) -> Result<usize> {
-        self.state
-            .inputs()
-            .iter()
-            .position(|i| i.name == name)
-            .ok_or_else(|| self.model.unknown_tensor("input", name))
+        self.model.tensor_index("input", name)
     }
 
     /// Index of output `name`.
     pub fn output_index(&self, name: &str) -> Result<usize> {
-        self.state
-            .outputs()
-            .iter()
-            .position(|i| i.name == name)
-            .ok_or_else(|| self.model.unknown_tensor("output", name))
+        self.model.tensor_index("output", name)
     }
 
     /// Copy `data` into the staging buffer of input `name` (sent to the device by the next
