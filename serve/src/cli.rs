@@ -339,6 +339,10 @@ pub struct LoadgenArgs {
     /// Print one JSON line instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Write every answered request to this file, one line each: due time from the start,
+    /// send lag and latency, microseconds (to find when a slow tail happened).
+    #[arg(long)]
+    pub trace: Option<std::path::PathBuf>,
 }
 
 fn parse_url(url: &str) -> Result<SocketAddr, String> {
@@ -378,17 +382,7 @@ pub fn loadgen_main() -> i32 {
         duration: Duration::from_secs_f64(args.duration_s.min(1e6)),
         rows: args.rows,
         binary: args.binary,
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("loadgen: {e}");
-            return 1;
-        }
+        record_each: args.trace.is_some(),
     };
     if !args.json {
         eprintln!(
@@ -410,8 +404,21 @@ pub fn loadgen_main() -> i32 {
             config.duration.as_secs_f64()
         );
     }
-    match rt.block_on(crate::loadgen::run(&config)) {
+    match crate::loadgen::run(&config) {
         Ok(report) => {
+            if let Some(path) = &args.trace {
+                let mut text = String::from("# due_us send_lag_us latency_us\n");
+                for r in &report.requests {
+                    text.push_str(&format!(
+                        "{} {} {}\n",
+                        r.due_us, r.send_lag_us, r.latency_us
+                    ));
+                }
+                if let Err(e) = std::fs::write(path, text) {
+                    eprintln!("loadgen: cannot write the trace to {}: {e}", path.display());
+                    return 1;
+                }
+            }
             if args.json {
                 println!("{}", report.json());
             } else {

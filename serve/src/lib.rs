@@ -57,6 +57,7 @@ pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod server;
+mod shards;
 
 pub use config::{ModelConfig, ServeConfig};
 pub use model::{MlpSpec, ModelInfo};

@@ -6,6 +6,7 @@ use crate::config::{ConfigError, DEFAULT_INSTANCE, ServeConfig};
 use crate::http::{AppState, ServedModel, router};
 use crate::metrics::{Metrics, ModelMetrics};
 use crate::model::{ModelInfo, UnservableModel};
+use crate::shards;
 use ncg_planner::{ModelSpec, PlanRequest, Topology};
 use neuron_rt::launch::{WorkerEnv, WorkerError};
 use neuron_rt::{Backend, Device, Model};
@@ -415,52 +416,59 @@ fn run_http(
     ready_tx: std::sync::mpsc::Sender<SocketAddr>,
     stop_rx: oneshot::Receiver<()>,
 ) -> Result<(), ServeError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name("serve-http")
-        .enable_all()
-        .build()
-        .map_err(|source| ServeError::Io {
-            what: "starting the tokio runtime",
-            source,
-        })?;
+    let io = |what| move |source| ServeError::Io { what, source };
     let addr = SocketAddr::new(config.host, config.port);
     let std_listener = bind(addr, reuse_port)?;
+    let local = std_listener
+        .local_addr()
+        .map_err(|source| ServeError::Listen { addr, source })?;
     let drain = config.shutdown_timeout();
-    rt.block_on(async move {
+    let (stop_tx, stop_watch) = tokio::sync::watch::channel(false);
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads.max(1))
+        .map(|_| tokio::sync::mpsc::unbounded_channel())
+        .unzip();
+    let mut receivers = receivers.into_iter().enumerate();
+    let (_, first_rx) = receivers.next().expect("at least one shard");
+    let rt = shards::shard_runtime().map_err(io("starting the tokio runtime"))?;
+    // Shards 1..n on threads of their own; shard 0 on this thread with the accept loop.
+    let mut others = Vec::new();
+    for (index, rx) in receivers {
+        let (router, stop) = (router(Arc::clone(&state)), stop_watch.clone());
+        let shard_rt = shards::shard_runtime().map_err(io("starting the tokio runtime"))?;
+        let thread = std::thread::Builder::new()
+            .name(format!("serve-http-{index}"))
+            .spawn(move || {
+                shard_rt.block_on(shards::serve_shard(index, rx, local, router, stop, drain))
+            })
+            .map_err(io("spawning an HTTP thread"))?;
+        others.push(thread);
+    }
+    let result = rt.block_on(async {
         let listener = tokio::net::TcpListener::from_std(std_listener)
             .map_err(|source| ServeError::Listen { addr, source })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| ServeError::Listen { addr, source })?;
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let stop2 = Arc::clone(&stop);
-        let server = tokio::spawn(
-            axum::serve(
-                // Small responses: send them at once (Nagle would hold them for the ACK).
-                axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                    let _ = tcp.set_nodelay(true);
-                }),
-                router(Arc::clone(&state)),
-            )
-            .with_graceful_shutdown(async move { stop2.notified().await })
-            .into_future(),
-        );
+        let acceptor = tokio::spawn(shards::accept_loop(listener, senders, stop_watch.clone()));
+        let shard0 = tokio::spawn(shards::serve_shard(
+            0,
+            first_rx,
+            local,
+            router(Arc::clone(&state)),
+            stop_watch.clone(),
+            drain,
+        ));
         let _ = ready_tx.send(local);
         wait_for_stop(stop_rx, handle_signals).await;
         state.shutting_down.store(true, Ordering::SeqCst);
-        stop.notify_one();
-        match tokio::time::timeout(drain, server).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => eprintln!("serve: HTTP server error: {e}"),
-            Ok(Err(e)) => eprintln!("serve: HTTP server task failed: {e}"),
-            Err(_) => eprintln!(
-                "serve: in-flight requests did not finish within {:.1} s; closing",
-                drain.as_secs_f64()
-            ),
-        }
+        let _ = stop_tx.send(true);
+        let _ = acceptor.await;
+        let _ = shard0.await;
         Ok(())
-    })
+    });
+    for t in others {
+        if t.join().is_err() {
+            eprintln!("serve: an HTTP thread panicked");
+        }
+    }
+    result
 }
 
 async fn wait_for_stop(stop_rx: oneshot::Receiver<()>, handle_signals: bool) {

@@ -286,6 +286,9 @@ async fn shutdown_drains_in_flight_requests() {
     // 300 ms per execution, no batching: requests are still running when shutdown starts.
     let mut cfg = config("m4", 1, mlp(300_000));
     cfg.batching = false;
+    // Three HTTP shards: the four connections below land on all of them, and every shard
+    // must drain its own.
+    cfg.http_threads = Some(3);
     let server = start(cfg);
     let addr = server.addr;
     let mut tasks = Vec::new();

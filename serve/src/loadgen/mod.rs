@@ -3,12 +3,16 @@
 //! (requests at a fixed rate, latency measured from each request's scheduled time, so a slow
 //! server cannot hide its queueing). Bounded by a request count and a duration; loopback only.
 
-use crate::client::{ClientError, Connection};
-use bytes::Bytes;
-use hyper::Method;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+//!
+//! One thread drives every connection (see [`event_loop`] for why), with plain HTTP/1.1
+//! keep-alive requests encoded once ([`wire`]).
+
+mod event_loop;
+mod wire;
+
+use event_loop::Schedule;
+pub use event_loop::{OPEN_LOOP_TICK, RequestRecord};
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// Longest run allowed.
@@ -49,6 +53,8 @@ pub struct LoadConfig {
     pub rows: usize,
     /// Send inputs and ask for outputs with the binary tensor extension.
     pub binary: bool,
+    /// Keep a [`RequestRecord`] per answered request in the report (`--trace`).
+    pub record_each: bool,
 }
 
 /// Why a run could not start.
@@ -58,8 +64,16 @@ pub enum LoadError {
     #[error("invalid load setting: {0}")]
     Invalid(String),
     /// Talking to the server failed before the run.
-    #[error(transparent)]
-    Client(#[from] ClientError),
+    #[error("cannot reach the server at {addr}: {why}")]
+    Connect {
+        /// The server.
+        addr: SocketAddr,
+        /// What failed.
+        why: String,
+    },
+    /// The event loop could not be set up (epoll, timerfd).
+    #[error("load generator: {0}")]
+    Io(#[from] std::io::Error),
     /// The server's model metadata was unusable.
     #[error("model metadata: {0}")]
     Metadata(String),
@@ -74,12 +88,23 @@ pub struct LoadReport {
     pub failed: Vec<(u16, u64)>,
     /// Requests that failed at the connection level.
     pub io_errors: u64,
+    /// Why the first connection failed, when one did.
+    pub first_io_error: Option<String>,
+    /// Open loop: requests that fell due but found every connection busy until the end (the
+    /// server could not keep up with the rate; raise `connections` or lower the rate).
+    pub unsent: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
     /// Rows per request.
     pub rows: usize,
     /// Latencies of successful requests, sorted, microseconds.
     pub latencies_us: Vec<u64>,
+    /// The most a request was sent after its due time (the load generator's own lateness,
+    /// included in the latencies): large values mean the client, not only the server, was
+    /// short of CPU.
+    pub max_send_lag: Duration,
+    /// Every answered request, when `record_each` was set.
+    pub requests: Vec<RequestRecord>,
 }
 
 impl LoadReport {
@@ -113,7 +138,7 @@ impl LoadReport {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let mut s = format!(
             "requests: {} ok, {} failed in {:.2} s\nthroughput: {:.1} req/s, {:.1} inferences/s\n\
-             latency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}",
+             latency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}  (client send lag max {:.3})",
             self.ok,
             self.failures(),
             self.elapsed.as_secs_f64(),
@@ -123,11 +148,21 @@ impl LoadReport {
             ms(self.latency(0.90)),
             ms(self.latency(0.99)),
             ms(self.latency(1.0)),
+            ms(self.max_send_lag),
         );
         if !self.failed.is_empty() || self.io_errors > 0 {
             s.push_str(&format!(
                 "\nfailures: {:?} by HTTP status, {} connection errors",
                 self.failed, self.io_errors
+            ));
+            if let Some(e) = &self.first_io_error {
+                s.push_str(&format!(" (first: {e})"));
+            }
+        }
+        if self.unsent > 0 {
+            s.push_str(&format!(
+                "\nunsent: {} requests fell due while every connection was busy (server saturated, or too few connections)",
+                self.unsent
             ));
         }
         s
@@ -139,6 +174,7 @@ impl LoadReport {
         serde_json::json!({
             "ok": self.ok,
             "failed": self.failures(),
+            "unsent": self.unsent,
             "elapsed_s": self.elapsed.as_secs_f64(),
             "requests_per_s": self.throughput(),
             "inferences_per_s": self.inferences_per_second(),
@@ -146,26 +182,32 @@ impl LoadReport {
             "p90_ms": ms(self.latency(0.90)),
             "p99_ms": ms(self.latency(0.99)),
             "max_ms": ms(self.latency(1.0)),
+            "max_send_lag_ms": ms(self.max_send_lag),
         })
     }
 }
 
-/// A prepared request body.
-struct Body {
-    bytes: Bytes,
-    headers: Vec<(&'static str, String)>,
-}
-
-/// Build the request for `rows` rows of deterministic data from the model metadata.
-async fn prepare(conn: &mut Connection, config: &LoadConfig) -> Result<Body, LoadError> {
-    let resp = conn.get(&format!("/v2/models/{}", config.model)).await?;
-    let meta = resp
-        .json()
-        .map_err(|e| LoadError::Metadata(format!("not JSON: {e}")))?;
-    if !resp.status.is_success() {
+/// Build the inference request (bytes on the wire) for `rows` rows of deterministic data from
+/// the model's metadata, read on `conn`.
+fn prepare(conn: &mut TcpStream, config: &LoadConfig) -> Result<Vec<u8>, LoadError> {
+    let host = config.addr.to_string();
+    let get = wire::encode_request(
+        "GET",
+        &format!("/v2/models/{}", config.model),
+        &host,
+        &[],
+        &[],
+    );
+    let (status, body) = wire::exchange(conn, &get).map_err(|why| LoadError::Connect {
+        addr: config.addr,
+        why,
+    })?;
+    let meta: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| LoadError::Metadata(format!("not JSON: {e}")))?;
+    if !(200..300).contains(&status) {
         return Err(LoadError::Metadata(format!(
             "GET /v2/models/{} answered {}: {}",
-            config.model, resp.status, meta
+            config.model, status, meta
         )));
     }
     let inputs = meta["inputs"]
@@ -225,10 +267,13 @@ async fn prepare(conn: &mut Connection, config: &LoadConfig) -> Result<Body, Loa
     } else {
         headers.push(("content-type", "application/json".to_string()));
     }
-    Ok(Body {
-        bytes: bytes.into(),
-        headers,
-    })
+    Ok(wire::encode_request(
+        "POST",
+        &format!("/v2/models/{}/infer", config.model),
+        &host,
+        &headers,
+        &bytes,
+    ))
 }
 
 fn validate(config: &LoadConfig) -> Result<(), LoadError> {
@@ -266,177 +311,78 @@ fn validate(config: &LoadConfig) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Run the load; returns when the request count or the duration is reached.
-pub async fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
+/// Run the load on this thread; returns when the request count or the duration is reached and
+/// the answers in flight are in.
+pub fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
     validate(config)?;
-    let mut first = Connection::connect(config.addr).await?;
-    let body = Arc::new(prepare(&mut first, config).await?);
-    let path: Arc<str> = format!("/v2/models/{}/infer", config.model).into();
-    let mut conns = Vec::with_capacity(config.connections);
-    conns.push(first);
-    while conns.len() < config.connections {
-        conns.push(Connection::connect(config.addr).await?);
+    let connect = || {
+        TcpStream::connect(config.addr).map_err(|e| LoadError::Connect {
+            addr: config.addr,
+            why: e.to_string(),
+        })
+    };
+    let mut first = connect()?;
+    let request = prepare(&mut first, config)?;
+    let mut streams = Vec::with_capacity(config.connections);
+    streams.push(first);
+    while streams.len() < config.connections {
+        streams.push(connect()?);
     }
+    // Warm-up, not measured: one request per connection, so the run does not time the
+    // server accepting connections and its first executions (~10 ms stalls otherwise).
+    let warm = Instant::now();
+    let warm_up = event_loop::drive(
+        &mut streams,
+        &request,
+        Schedule::Closed,
+        config.connections as u64,
+        warm,
+        warm + WARM_UP_LIMIT,
+        false,
+    )?;
+    if warm_up.io_errors > 0 || warm_up.ok + warm_up.failed.values().sum::<u64>() == 0 {
+        return Err(LoadError::Connect {
+            addr: config.addr,
+            why: format!(
+                "the warm-up requests failed: {}",
+                warm_up
+                    .first_error
+                    .unwrap_or_else(|| "no answer".to_string())
+            ),
+        });
+    }
+    let schedule = match config.mode {
+        LoadMode::Closed => Schedule::Closed,
+        LoadMode::Open { rate } => Schedule::Open { rate },
+    };
     let start = Instant::now();
-    let end = start + config.duration;
-    let mut tasks = Vec::with_capacity(config.connections);
-    let mut pacer = None;
-    match config.mode {
-        LoadMode::Closed => {
-            let issued = Arc::new(AtomicU64::new(0));
-            for conn in conns {
-                let (body, path, issued) =
-                    (Arc::clone(&body), Arc::clone(&path), Arc::clone(&issued));
-                let schedule = Schedule::Closed {
-                    issued,
-                    total: config.requests,
-                };
-                tasks.push(tokio::spawn(connection_loop(
-                    conn, body, path, end, schedule,
-                )));
-            }
-        }
-        LoadMode::Open { rate } => {
-            let mut senders = Vec::with_capacity(conns.len());
-            for conn in conns {
-                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                senders.push(tx);
-                let (body, path) = (Arc::clone(&body), Arc::clone(&path));
-                let schedule = Schedule::Open(rx);
-                tasks.push(tokio::spawn(connection_loop(
-                    conn, body, path, end, schedule,
-                )));
-            }
-            let total = config.requests;
-            pacer = Some(
-                std::thread::Builder::new()
-                    .name("loadgen-pacer".into())
-                    .spawn(move || pace(senders, rate, total, start, end))
-                    .map_err(|e| {
-                        LoadError::Invalid(format!("cannot start the pacer thread: {e}"))
-                    })?,
-            );
-        }
-    }
-    let mut ok = 0;
-    let mut io_errors = 0;
-    let mut failed: std::collections::BTreeMap<u16, u64> = Default::default();
-    let mut latencies = Vec::new();
-    for t in tasks {
-        if let Ok(r) = t.await {
-            ok += r.ok;
-            io_errors += r.io_errors;
-            for (s, n) in r.failed {
-                *failed.entry(s).or_default() += n;
-            }
-            latencies.extend(r.latencies_us);
-        } else {
-            io_errors += 1;
-        }
-    }
-    let elapsed = start.elapsed();
-    if let Some(p) = pacer {
-        let _ = p.join();
-    }
+    let outcome = event_loop::drive(
+        &mut streams,
+        &request,
+        schedule,
+        config.requests,
+        start,
+        start + config.duration,
+        config.record_each,
+    )?;
+    let mut latencies = outcome.latencies_us;
     latencies.sort_unstable();
     Ok(LoadReport {
-        ok,
-        failed: failed.into_iter().collect(),
-        io_errors,
-        elapsed,
+        ok: outcome.ok,
+        failed: outcome.failed.into_iter().collect(),
+        io_errors: outcome.io_errors,
+        first_io_error: outcome.first_error,
+        unsent: outcome.unsent,
+        elapsed: outcome.elapsed,
         rows: config.rows,
         latencies_us: latencies,
+        max_send_lag: outcome.max_send_lag,
+        requests: outcome.requests,
     })
 }
-/// The pacer's shortest sleep: it then hands out every request that has become due, a few at a
-/// time at high rates, instead of waking (and waking a connection task) for each one. Requests
-/// are still never sent early, and the lag (this plus the sleep's lateness) counts in latency.
-const PACER_TICK: Duration = Duration::from_micros(100);
 
-/// The open loop's clock: hands request `seq` to connection `seq % connections` at its scheduled
-/// time `start + seq / rate`. A thread with `std::thread::sleep` rather than tokio's timer,
-/// whose 1 ms granularity would send each request up to 1 ms late and charge that to the server.
-fn pace(
-    senders: Vec<tokio::sync::mpsc::UnboundedSender<Instant>>,
-    rate: f64,
-    total: u64,
-    start: Instant,
-    end: Instant,
-) {
-    let connections = senders.len() as u64;
-    for seq in 0..total {
-        let due = start + Duration::from_secs_f64(seq as f64 / rate);
-        if due >= end {
-            break;
-        }
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep((due - now).max(PACER_TICK));
-        }
-        // A closed channel means that connection failed; its requests are not sent.
-        let _ = senders[(seq % connections) as usize].send(due);
-    }
-}
-
-/// Where a connection's next request comes from.
-enum Schedule {
-    /// Closed loop: at once, while the shared count is below the total.
-    Closed { issued: Arc<AtomicU64>, total: u64 },
-    /// Open loop: the scheduled times from the pacer.
-    Open(tokio::sync::mpsc::UnboundedReceiver<Instant>),
-}
-
-impl Schedule {
-    /// When the next request is due, or `None` when there is none.
-    async fn next(&mut self) -> Option<Instant> {
-        match self {
-            Schedule::Closed { issued, total } => {
-                (issued.fetch_add(1, Ordering::Relaxed) < *total).then(Instant::now)
-            }
-            Schedule::Open(rx) => rx.recv().await,
-        }
-    }
-}
-
-#[derive(Default)]
-struct TaskResult {
-    ok: u64,
-    io_errors: u64,
-    failed: Vec<(u16, u64)>,
-    latencies_us: Vec<u64>,
-}
-
-async fn connection_loop(
-    mut conn: Connection,
-    body: Arc<Body>,
-    path: Arc<str>,
-    end: Instant,
-    mut schedule: Schedule,
-) -> TaskResult {
-    let mut r = TaskResult::default();
-    let mut failed: std::collections::BTreeMap<u16, u64> = Default::default();
-    while let Some(due) = schedule.next().await {
-        if Instant::now() >= end {
-            break;
-        }
-        let resp = conn
-            .request(Method::POST, &path, &body.headers, body.bytes.clone())
-            .await;
-        match resp {
-            Ok(resp) if resp.status.is_success() => {
-                r.ok += 1;
-                r.latencies_us.push(due.elapsed().as_micros() as u64);
-            }
-            Ok(resp) => *failed.entry(resp.status.as_u16()).or_default() += 1,
-            Err(_) => {
-                r.io_errors += 1;
-                break; // the connection is gone
-            }
-        }
-    }
-    r.failed = failed.into_iter().collect();
-    r
-}
+/// Longest the warm-up may take.
+const WARM_UP_LIMIT: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
 mod tests {
@@ -447,9 +393,13 @@ mod tests {
             ok: lat.len() as u64,
             failed: vec![],
             io_errors: 0,
+            first_io_error: None,
+            unsent: 0,
             elapsed: Duration::from_secs(2),
             rows: 4,
             latencies_us: lat.to_vec(),
+            max_send_lag: Duration::ZERO,
+            requests: vec![],
         }
     }
 
@@ -475,6 +425,7 @@ mod tests {
             duration: Duration::from_secs(1),
             rows: 1,
             binary: false,
+            record_each: false,
         };
         assert!(
             validate(&c)
@@ -489,55 +440,5 @@ mod tests {
         c.duration = Duration::from_secs(1);
         c.mode = LoadMode::Open { rate: 0.0 };
         assert!(validate(&c).is_err());
-    }
-
-    #[test]
-    fn pacer_hands_out_requests_round_robin_never_early() {
-        let (senders, mut receivers): (Vec<_>, Vec<_>) = (0..3)
-            .map(|_| tokio::sync::mpsc::unbounded_channel::<Instant>())
-            .unzip();
-        let start = Instant::now();
-        // 1 000 req/s for 20 ms at most, but only 10 requests: the count ends the run.
-        pace(
-            senders,
-            1000.0,
-            10,
-            start,
-            start + Duration::from_millis(20),
-        );
-        let mut got = 0;
-        for (c, rx) in receivers.iter_mut().enumerate() {
-            let mut k = 0;
-            while let Ok(due) = rx.try_recv() {
-                let seq = c as u64 + 3 * k;
-                let want = start + Duration::from_millis(seq);
-                let off = due.max(want) - due.min(want);
-                assert!(
-                    off < Duration::from_micros(1),
-                    "request {seq} due {off:?} off"
-                );
-                k += 1;
-                got += 1;
-            }
-        }
-        assert_eq!(got, 10);
-        // Handed out no earlier than due: the last one is due at 9 ms.
-        assert!(start.elapsed() >= Duration::from_millis(9));
-
-        // The duration ends the run before the count.
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
-        let start = Instant::now();
-        pace(
-            vec![tx],
-            1000.0,
-            1000,
-            start,
-            start + Duration::from_millis(5),
-        );
-        let mut n = 0;
-        while rx.try_recv().is_ok() {
-            n += 1;
-        }
-        assert_eq!(n, 5);
     }
 }
