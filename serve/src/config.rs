@@ -62,7 +62,8 @@ pub struct ServeConfig {
     #[serde(default)]
     pub processes: bool,
     /// HTTP threads per process (default: one per CPU, 2 to 8, in-process; 1 per worker in
-    /// multi-process mode).
+    /// multi-process mode). Each is a single-threaded runtime serving the connections dealt to
+    /// it by one accept loop; a connection stays on its thread.
     #[serde(default)]
     pub http_threads: Option<usize>,
     /// The models (default: one built-in MLP named `mlp` on 8 groups).

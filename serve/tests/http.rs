@@ -330,3 +330,54 @@ async fn shutdown_drains_in_flight_requests() {
         "the port is closed after shutdown"
     );
 }
+
+#[test]
+fn loadgen_measures_a_real_server_closed_and_open_loop() {
+    use neuron_rt_serve::loadgen::{LoadConfig, LoadMode, run};
+    let server = start(config("m5", 2, mlp(200)));
+    let mut cfg = LoadConfig {
+        addr: server.addr,
+        model: "m5".into(),
+        mode: LoadMode::Closed,
+        connections: 4,
+        requests: 300,
+        duration: Duration::from_secs(60),
+        rows: 2,
+        binary: false,
+        record_each: false,
+    };
+    let closed = run(&cfg).unwrap();
+    assert_eq!(
+        (closed.ok, closed.failures()),
+        (300, 0),
+        "{}",
+        closed.summary()
+    );
+    assert_eq!(closed.latencies_us.len(), 300);
+    assert!(
+        closed.latencies_us.windows(2).all(|w| w[0] <= w[1]),
+        "sorted"
+    );
+    // Each answer took at least the 200 µs device time.
+    assert!(closed.latencies_us[0] >= 200, "{}", closed.summary());
+    assert_eq!(closed.inferences_per_second(), closed.throughput() * 2.0);
+
+    // Open loop, binary tensors: 400 req/s for 0.5 s is 200 requests, each recorded.
+    cfg.mode = LoadMode::Open { rate: 400.0 };
+    cfg.duration = Duration::from_millis(500);
+    cfg.binary = true;
+    cfg.record_each = true;
+    let open = run(&cfg).unwrap();
+    assert_eq!(open.failures() + open.unsent, 0, "{}", open.summary());
+    assert_eq!(open.ok, 200, "{}", open.summary());
+    assert_eq!(open.requests.len(), 200);
+    let mut due: Vec<u64> = open.requests.iter().map(|r| r.due_us).collect();
+    due.sort_unstable();
+    assert_eq!(due, (0..200).map(|k| k * 2500).collect::<Vec<_>>());
+
+    // An unknown model is refused before the run, naming it.
+    cfg.model = "nope".into();
+    let err = run(&cfg).unwrap_err().to_string();
+    assert!(err.contains("nope"), "{err}");
+    server.shutdown().unwrap();
+}
