@@ -1,12 +1,14 @@
-//! The fuzz seed corpora in `fuzz/seeds/` and their generator.
+//! The generated fuzz seed corpora (`fuzz/seeds-generated/`) and their generator.
 //!
 //! Every seed is a real fixture written by `neuron_neff::ModelBuilder`, so fuzzing starts deep
-//! inside the parsers instead of at the first check. This test checks that each committed seed
-//! is still accepted by the parser its target feeds (a seed the parser rejects at the first
-//! byte is a wasted seed); with `UPDATE_FUZZ_SEEDS=1` it (re)writes them first:
+//! inside the parsers instead of at the first check. This test checks that each seed is
+//! accepted by the parser its target feeds (a seed the parser rejects at the first byte is a
+//! wasted seed). The seeds are generated, not committed: with `UPDATE_FUZZ_SEEDS=1` it writes
+//! them to `FUZZ_SEEDS_DIR` (default `fuzz/seeds-generated/`, gitignored), which
+//! `fuzz/generate-seeds` does before every fuzz run:
 //!
 //! ```text
-//! UPDATE_FUZZ_SEEDS=1 cargo test --test fuzz_seeds
+//! fuzz/generate-seeds        # these seeds plus the compiler-layout fixtures
 //! ```
 //!
 //! Targets and what their seeds are: `neff_header`, `neff_container` and `emu_load` take whole
@@ -151,15 +153,26 @@ fn gzip_neff(neff: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The committed, hand-made seeds.
 fn seeds_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz")
         .join("seeds")
 }
 
+/// Where `UPDATE_FUZZ_SEEDS=1` writes the generated seeds.
+fn generated_dir() -> PathBuf {
+    match std::env::var_os("FUZZ_SEEDS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz")
+            .join("seeds-generated"),
+    }
+}
+
 /// What the target's parser must accept in a seed.
 fn check_accepted(target: &str, file: &str, bytes: &[u8]) {
-    let what = format!("seed fuzz/seeds/{target}/{file}");
+    let what = format!("generated seed {target}/{file}");
     if NEFF_TARGETS.contains(&target) {
         let neff = Neff::parse(bytes).unwrap_or_else(|e| panic!("{what}: Neff::parse: {e}"));
         if let Some(program) = neff
@@ -185,28 +198,28 @@ fn crc32_and_gzip_framing() {
 }
 
 #[test]
-fn seeds_exist_and_are_accepted() {
+fn seeds_are_accepted_and_written_on_request() {
     let update = std::env::var_os("UPDATE_FUZZ_SEEDS").is_some_and(|v| v == "1");
-    let dir = seeds_dir();
-    let mut missing = Vec::new();
-    for (target, file, bytes) in seeds() {
+    let dir = generated_dir();
+    let all = seeds();
+    assert!(all.len() >= 30, "{} seeds", all.len());
+    for (target, file, bytes) in all {
         check_accepted(target, &file, &bytes);
-        let path = dir.join(target).join(&file);
+        assert!(
+            bytes.len() <= 16 * 1024,
+            "seed {target}/{file} is {} bytes",
+            bytes.len()
+        );
         if update {
+            let path = dir.join(target).join(&file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &bytes).unwrap();
-        }
-        match std::fs::read(&path) {
-            Ok(committed) => check_accepted(target, &file, &committed),
-            Err(_) => missing.push(format!("fuzz/seeds/{target}/{file}")),
+            assert_eq!(std::fs::read(&path).unwrap(), bytes);
         }
     }
-    assert!(
-        missing.is_empty(),
-        "missing seeds {missing:?}: regenerate with `UPDATE_FUZZ_SEEDS=1 cargo test --test fuzz_seeds`"
-    );
+    let dir = seeds_dir();
 
-    // Committed seeds stay small (hand-added ones too): large inputs slow every iteration.
+    // Committed (hand-made) seeds stay small too: large inputs slow every iteration.
     for target in std::fs::read_dir(&dir).unwrap() {
         for seed in std::fs::read_dir(target.unwrap().path()).unwrap() {
             let seed = seed.unwrap();

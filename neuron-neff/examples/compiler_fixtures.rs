@@ -1,6 +1,6 @@
 //! Writes NEFFs in the Neuron compiler's layout (`CompilerNeffBuilder`) to a directory: valid
 //! ones (gzip and plain tar, LNC 1 and 2, every fallback) and malformed ones, plus their payloads
-//! and JSON members. Used to regenerate the fuzz seeds (`fuzz/seeds/`) and to try the emulator's
+//! and JSON members. Used by `fuzz/generate-seeds` for the fuzz seeds and to try the emulator's
 //! loader from C (`run_neff`-style clients).
 //!
 //! ```text
