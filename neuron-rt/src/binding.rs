@@ -174,8 +174,11 @@ impl<'m, 'd> IoBinding<'m, 'd> {
         }
     }
 
-    /// Write raw bytes to input number `index`, checking the byte size.
-    pub(crate) fn write_input_bytes(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
+    /// Write raw bytes to input number `index`, in the tensor's own layout (little-endian
+    /// elements of its dtype); only the byte size is checked. For callers that already hold
+    /// tensor bytes of any dtype, such as a server decoding a wire format; typed callers use
+    /// [`write_input_at`](Self::write_input_at), which also checks the element type.
+    pub fn write_input_bytes(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
         let info = self.info(index, true)?;
         if bytes.len() != info.size_bytes {
             return Err(size_mismatch(self.model, info, bytes.len()));
@@ -232,8 +235,9 @@ impl<'m, 'd> IoBinding<'m, 'd> {
         })
     }
 
-    /// Read raw bytes of output number `index`, checking the byte size.
-    pub(crate) fn read_output_bytes(&mut self, index: usize, out: &mut [u8]) -> Result<()> {
+    /// Read the raw bytes of output number `index` into `out` (exactly its byte size), in the
+    /// tensor's own layout: the byte-level counterpart of [`read_output_at`](Self::read_output_at).
+    pub fn read_output_bytes(&mut self, index: usize, out: &mut [u8]) -> Result<()> {
         let info = self.info(index, false)?;
         if out.len() != info.size_bytes {
             return Err(size_mismatch(self.model, info, out.len()));

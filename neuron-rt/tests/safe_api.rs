@@ -392,6 +392,27 @@ fn run_binding_and_reference_agree() {
         &via_binding,
         "run and binding are bit-identical"
     );
+    // The byte-level calls (a server's path): same result, only the byte size checked.
+    let x_bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+    b.write_input_bytes(0, &x_bytes).unwrap();
+    b.execute().unwrap();
+    let mut out_bytes = [0u8; 24];
+    b.read_output_bytes(0, &mut out_bytes).unwrap();
+    let via_bytes: Vec<f32> = out_bytes
+        .chunks(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(via_bytes, via_binding);
+    let short = b
+        .write_input_bytes(0, &x_bytes[1..])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        short.contains("32 bytes") && short.contains("input"),
+        "{short}"
+    );
+    assert!(b.read_output_bytes(0, &mut [0u8; 25]).is_err());
+    assert!(b.write_input_bytes(7, &x_bytes).is_err(), "no input #7");
 
     let reference = reference_mlp(&[4, 8, 3], seed, &x);
     assert_close(via_run.as_slice().unwrap(), reference.as_slice().unwrap());

@@ -7,7 +7,7 @@
 
 use crate::metrics::{GroupMetrics, ModelMetrics};
 use crate::model::ModelInfo;
-use neuron_rt::{DType, IoBinding, Model};
+use neuron_rt::{IoBinding, Model};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -188,93 +188,16 @@ impl BatchQueue {
     }
 }
 
-/// Host buffers of one executor: 8-byte aligned, so they can be viewed as any element type.
-struct Staging {
-    words: Vec<u64>,
-    len: usize,
-}
-
-impl Staging {
-    fn new(len: usize) -> Staging {
-        Staging {
-            words: vec![0; len.div_ceil(8)],
-            len,
-        }
-    }
-    fn bytes(&self) -> &[u8] {
-        &bytemuck::cast_slice(&self.words)[..self.len]
-    }
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut bytemuck::cast_slice_mut(&mut self.words)[..self.len]
-    }
-}
-
-macro_rules! by_dtype {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::Float32 => {
-                type $T = f32;
-                $body
-            }
-            DType::Float16 => {
-                type $T = half::f16;
-                $body
-            }
-            DType::Bfloat16 => {
-                type $T = half::bf16;
-                $body
-            }
-            DType::Int8 => {
-                type $T = i8;
-                $body
-            }
-            DType::Uint8 => {
-                type $T = u8;
-                $body
-            }
-            DType::Int16 => {
-                type $T = i16;
-                $body
-            }
-            DType::Uint16 => {
-                type $T = u16;
-                $body
-            }
-            DType::Int32 => {
-                type $T = i32;
-                $body
-            }
-            DType::Uint32 => {
-                type $T = u32;
-                $body
-            }
-            DType::Int64 => {
-                type $T = i64;
-                $body
-            }
-            DType::Uint64 => {
-                type $T = u64;
-                $body
-            }
-            other => Err(neuron_rt::Error::UnsupportedTensor {
-                model: String::new(),
-                tensor: String::new(),
-                problem: format!("dtype {other:?} is not served"),
-            }),
-        }
-    };
-}
-
-/// Execute one padded batch; returns each request's rows of every output.
+/// Execute one padded batch through the executor's host buffers (one per tensor, the batch's
+/// bytes in the tensor's own layout); returns each request's rows of every output.
 fn execute_batch(
     binding: &mut IoBinding<'_, '_>,
     info: &ModelInfo,
-    inputs: &mut [Staging],
-    outputs: &mut [Staging],
+    inputs: &mut [Vec<u8>],
+    outputs: &mut [Vec<u8>],
     batch: &[Pending],
 ) -> Result<Vec<Vec<Vec<u8>>>, neuron_rt::Error> {
-    for (i, spec) in info.inputs.iter().enumerate() {
-        let buf = inputs[i].bytes_mut();
+    for (i, buf) in inputs.iter_mut().enumerate() {
         let mut at = 0;
         for p in batch {
             let src = &p.inputs[i];
@@ -283,13 +206,11 @@ fn execute_batch(
         }
         // Pad: zero rows, so an execution never sees a previous request's data.
         buf[at..].fill(0);
-        let bytes = inputs[i].bytes();
-        by_dtype!(spec.dtype, T => binding.write_input_at::<T>(i, bytemuck::cast_slice(bytes)))?;
+        binding.write_input_bytes(i, buf)?;
     }
     binding.execute()?;
-    for (o, spec) in info.outputs.iter().enumerate() {
-        let buf = outputs[o].bytes_mut();
-        by_dtype!(spec.dtype, T => binding.read_output_at::<T>(o, bytemuck::cast_slice_mut(buf)))?;
+    for (o, out) in outputs.iter_mut().enumerate() {
+        binding.read_output_bytes(o, out)?;
     }
     let mut per_request = Vec::with_capacity(batch.len());
     let mut row = 0;
@@ -300,7 +221,7 @@ fn execute_batch(
             .enumerate()
             .map(|(o, spec)| {
                 let start = row * spec.sample_bytes;
-                outputs[o].bytes()[start..start + p.rows * spec.sample_bytes].to_vec()
+                outputs[o][start..start + p.rows * spec.sample_bytes].to_vec()
             })
             .collect();
         per_request.push(outs);
@@ -321,16 +242,13 @@ pub fn run_executor(
 ) -> Result<(), neuron_rt::Error> {
     let mut binding = model.binding()?;
     let b = info.max_batch;
-    let mut inputs: Vec<Staging> = info
-        .inputs
-        .iter()
-        .map(|t| Staging::new(b * t.sample_bytes))
-        .collect();
-    let mut outputs: Vec<Staging> = info
-        .outputs
-        .iter()
-        .map(|t| Staging::new(b * t.sample_bytes))
-        .collect();
+    let buffers = |tensors: &[crate::model::TensorSpec]| -> Vec<Vec<u8>> {
+        tensors
+            .iter()
+            .map(|t| vec![0; b * t.sample_bytes])
+            .collect()
+    };
+    let (mut inputs, mut outputs) = (buffers(&info.inputs), buffers(&info.outputs));
     ready();
     while let Some(batch) = queue.next_batch() {
         let rows: usize = batch.iter().map(|p| p.rows).sum();
