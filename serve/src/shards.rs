@@ -89,18 +89,16 @@ pub async fn serve_shard(
     mut stop: watch::Receiver<bool>,
     drain: Duration,
 ) {
-    let (drain_tx, drain_rx) = watch::channel(false);
-    let mut drain_rx2 = drain_rx.clone();
+    let mut stop_accepting = stop.clone();
     let server = tokio::spawn(
         axum::serve(ShardListener { rx, local }, router)
             .with_graceful_shutdown(async move {
-                let _ = drain_rx2.wait_for(|s| *s).await;
+                let _ = stop_accepting.wait_for(|s| *s).await;
             })
             .into_future(),
     );
+    // The drain deadline starts when the stop does.
     let _ = stop.wait_for(|s| *s).await;
-    drop(drain_rx);
-    let _ = drain_tx.send(true);
     match tokio::time::timeout(drain, server).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => eprintln!("serve: HTTP shard {index}: {e}"),

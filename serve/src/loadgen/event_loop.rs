@@ -193,8 +193,7 @@ pub fn drive(
                 }
             }
         }
-        let open_done = matches!(schedule, Schedule::Closed) || issued >= total;
-        if in_flight == 0 && (!sending || (open_done && due.is_empty())) {
+        if in_flight == 0 && (!sending || (issued >= total && due.is_empty())) {
             break;
         }
         if alive == 0 {
