@@ -171,6 +171,28 @@ impl Device {
         blocks
     }
 
+    /// Global core ranges a new plan must avoid (for `ncg_planner::PlanRequest::busy_ranges`):
+    /// the cores outside this process's visible range and those its groups hold, so a plan
+    /// made while other groups exist only picks cores [`Device::core_groups_for_plan`] can
+    /// claim. Empty when the visible range is unknown.
+    pub fn busy_core_ranges(&self) -> Vec<CoreRange> {
+        let Some(visible) = self.visible_range() else {
+            return Vec::new();
+        };
+        let mut busy = Vec::new();
+        let mut next = 0; // first global core not yet accounted for
+        for block in self.free_core_blocks() {
+            let start = block.start() + visible.start();
+            busy.extend(CoreRange::new(next, start - next)); // nothing when start == next
+            next = start + block.count();
+        }
+        busy.extend(CoreRange::new(
+            next,
+            self.total_cores().saturating_sub(next),
+        ));
+        busy
+    }
+
     fn free_blocks_text(&self) -> String {
         let blocks: Vec<String> = self
             .free_core_blocks()

@@ -161,6 +161,29 @@ fn group_errors_name_the_ranges() {
 }
 
 #[test]
+fn busy_core_ranges_are_global_and_cover_other_processes_and_claims() {
+    let _g = lock();
+    // trn1.32xlarge has 32 cores; this process sees global cores 8..24.
+    let device = Device::builder()
+        .backend(Backend::emulator("trn1.32xlarge"))
+        .emulator_lock_dir(lock_dir())
+        .visible_cores(range(8, 16))
+        .open()
+        .unwrap();
+    assert_eq!(device.busy_core_ranges(), vec![range(0, 8), range(24, 8)]);
+    // Local cores 0..2 and 4..8 (global 8..10, 12..16) claimed: merged with the outside.
+    let a = device.core_group(range(0, 2)).unwrap();
+    let b = device.core_group(range(4, 4)).unwrap();
+    assert_eq!(
+        device.busy_core_ranges(),
+        vec![range(0, 10), range(12, 4), range(24, 8)]
+    );
+    drop((a, b));
+    assert_eq!(device.busy_core_ranges(), vec![range(0, 8), range(24, 8)]);
+    device.close().unwrap();
+}
+
+#[test]
 fn core_group_of_size_prefers_one_chip() {
     let _g = lock();
     let device = open("inf2.24xlarge");

@@ -181,39 +181,6 @@ fn open_device(config: &ServeConfig, mode: &Mode) -> Result<Device, ServeError> 
     }
 }
 
-/// Global cores a new plan must avoid: those outside this process's reservation and those
-/// its other groups already hold (several servers, or a server and other code, in one process).
-fn busy_cores(device: &Device) -> Vec<ncg_planner::CoreRange> {
-    let total = device.total_cores();
-    let Some(visible) = device.visible_range() else {
-        return Vec::new();
-    };
-    let mut free = vec![false; total as usize];
-    for block in device.free_core_blocks() {
-        for c in block.iter() {
-            if let Some(f) = free.get_mut((c + visible.start()) as usize) {
-                *f = true;
-            }
-        }
-    }
-    let mut busy = Vec::new();
-    let mut c = 0u32;
-    while c < total {
-        if free[c as usize] {
-            c += 1;
-            continue;
-        }
-        let start = c;
-        while c < total && !free[c as usize] {
-            c += 1;
-        }
-        if let Ok(r) = ncg_planner::CoreRange::new(start, c - start) {
-            busy.push(r);
-        }
-    }
-    busy
-}
-
 struct Loaded<'d> {
     name: String,
     model: Model<'d>,
@@ -257,7 +224,7 @@ fn serve_thread(
                 None => Topology::preset(config.instance.as_deref().unwrap_or(DEFAULT_INSTANCE))?,
             };
             // Plan around cores this process's other groups (or other processes) hold.
-            let mut req = PlanRequest::new(topology).busy_ranges(busy_cores(&device));
+            let mut req = PlanRequest::new(topology).busy_ranges(device.busy_core_ranges());
             for m in &models_cfg {
                 let header = neuron_neff::NeffHeader::parse(&neffs[&m.name]).map_err(|source| {
                     ServeError::Neff {
