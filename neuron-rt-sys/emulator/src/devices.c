@@ -4,14 +4,8 @@
 
 static NRT_STATUS chips(uint32_t *out, const char *fn) {
     nrtemu_topo t;
-    pthread_rwlock_rdlock(&nrtemu_rt.lock);
-    bool init = atomic_load(&nrtemu_rt.state) == NRTEMU_STATE_INIT;
-    if (init) t = nrtemu_rt.topo;
-    pthread_rwlock_unlock(&nrtemu_rt.lock);
-    if (!init) {
-        NRT_STATUS st = nrtemu_topo_resolve(&t, fn);
-        if (st != NRT_SUCCESS) return st;
-    }
+    NRT_STATUS st = nrtemu_topo_current(&t, fn);
+    if (st != NRT_SUCCESS) return st;
     *out = t.chips;
     return NRT_SUCCESS;
 }

@@ -158,6 +158,8 @@ typedef struct nrtemu_topo {
     uint64_t mem_per_chip;
 } nrtemu_topo;
 NRT_STATUS nrtemu_topo_resolve(nrtemu_topo *t, const char *fn);
+/* the initialized runtime's topology, else what nrt_init would resolve (lifecycle.c) */
+NRT_STATUS nrtemu_topo_current(nrtemu_topo *t, const char *fn);
 
 enum { NRTEMU_REQ_ALL, NRTEMU_REQ_VISIBLE, NRTEMU_REQ_NUM };
 typedef struct nrtemu_request {

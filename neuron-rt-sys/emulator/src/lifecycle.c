@@ -193,6 +193,16 @@ NRTEMU_API NRT_STATUS nrt_get_visible_vnc_count(uint32_t *vnc_count) {
     return core_count(vnc_count, true, "nrt_get_visible_vnc_count");
 }
 
+/* The topology in use: the initialized runtime's, or before nrt_init (after nrt_close) what
+ * nrt_init would resolve, without reserving anything. */
+NRT_STATUS nrtemu_topo_current(nrtemu_topo *t, const char *fn) {
+    pthread_rwlock_rdlock(&nrtemu_rt.lock);
+    bool init = atomic_load(&nrtemu_rt.state) == NRTEMU_STATE_INIT;
+    if (init) *t = nrtemu_rt.topo;
+    pthread_rwlock_unlock(&nrtemu_rt.lock);
+    return init ? NRT_SUCCESS : nrtemu_topo_resolve(t, fn);
+}
+
 /* ---- instance info ----------------------------------------------------------------------- */
 
 NRTEMU_API NRT_STATUS nrt_get_instance_info(nrt_instance_info_t *info, size_t instance_info_len) {
@@ -202,14 +212,8 @@ NRTEMU_API NRT_STATUS nrt_get_instance_info(nrt_instance_info_t *info, size_t in
         return NRT_INVALID;
     }
     nrtemu_topo t;
-    pthread_rwlock_rdlock(&nrtemu_rt.lock);
-    bool init = atomic_load(&nrtemu_rt.state) == NRTEMU_STATE_INIT;
-    if (init) t = nrtemu_rt.topo;
-    pthread_rwlock_unlock(&nrtemu_rt.lock);
-    if (!init) {
-        NRT_STATUS st = nrtemu_topo_resolve(&t, fn);
-        if (st != NRT_SUCCESS) return st;
-    }
+    NRT_STATUS st = nrtemu_topo_current(&t, fn);
+    if (st != NRT_SUCCESS) return st;
     nrt_instance_info_t full;
     memset(&full, 0, sizeof full);
     full.family = t.inst->family;
