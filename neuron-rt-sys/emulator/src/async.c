@@ -254,18 +254,8 @@ static NRT_STATUS check_common(int queue, nrta_error_tracker_t *err, nrta_seq_t 
 /* A DEVICE tensor with storage and [offset, offset + size) inside it. */
 static NRT_STATUS check_device_tensor(const nrt_tensor_t *t, uint64_t offset, uint64_t size,
                                       const char *fn, const char *what) {
-    if (t == NULL) {
-        LOG_ERROR(fn, "%s tensor is NULL", what);
-        return NRT_INVALID;
-    }
-    if (t->magic != NRTEMU_TENSOR_MAGIC) {
-        LOG_ERROR(fn, "%s tensor %p is not a live tensor", what, (const void *)t);
-        return NRT_INVALID_HANDLE;
-    }
-    if (t->session != nrtemu_session()) {
-        LOG_ERROR(fn, "%s tensor belongs to a runtime session closed by nrt_close", what);
-        return NRT_CLOSED;
-    }
+    NRT_STATUS st = nrtemu_tensor_check(t, fn, what); /* NULL, foreign, closed session */
+    if (st != NRT_SUCCESS) return st;
     if (t->placement != NRT_TENSOR_PLACEMENT_DEVICE || t->st == NULL) {
         LOG_ERROR(fn, "%s tensor '%s' is not a device tensor: async copies run on the units of "
                       "the NeuronCore that allocated the tensor (use nrt_tensor_read/write for "
