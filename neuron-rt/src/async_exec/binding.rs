@@ -1,7 +1,7 @@
 //! [`AsyncBinding`]: one slot of your own, and the futures that wait for its request.
 
 use super::AsyncMode;
-use super::slot::{ModelAsync, Owner, Phase, Slot, take_result};
+use super::slot::{ModelAsync, Owner, Phase, Slot, poll_slot};
 use crate::binding::{check_typed, size_mismatch};
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -227,22 +227,6 @@ impl<'m, 'd> AsyncBinding<'m, 'd> {
             None => Ok(()),
         }
     }
-}
-
-/// Poll a slot for completion: the request's result once done.
-fn poll_slot(slot: &Slot, cx: &mut Context<'_>) -> Poll<Result<()>> {
-    let mut st = slot.state.lock();
-    if st.phase.in_flight() {
-        match &st.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => st.waker = Some(cx.waker().clone()),
-        }
-        return Poll::Pending;
-    }
-    Poll::Ready(match take_result(&mut st) {
-        Some(result) => result.map_err(Error::from),
-        None => Ok(()),
-    })
 }
 
 /// The future of [`AsyncBinding::submit`].

@@ -1,6 +1,6 @@
 //! [`Model::run_async`](crate::Model::run_async): the convenience path, on pooled slots.
 
-use super::slot::{ModelAsync, Owner, Slot, take_result};
+use super::slot::{ModelAsync, Owner, Slot, poll_slot};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::tensor::{Input, Outputs};
@@ -133,21 +133,10 @@ impl Future for RunAsync<'_, '_> {
                 model: format!("{} (RunAsync polled after completion)", this.model.name()),
             }));
         };
-        let result = {
-            let mut st = slot.state.lock();
-            if st.phase.in_flight() {
-                match &st.waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => st.waker = Some(cx.waker().clone()),
-                }
-                return Poll::Pending;
-            }
-            take_result(&mut st)
+        let Poll::Ready(result) = poll_slot(slot, cx) else {
+            return Poll::Pending;
         };
-        let outputs = match result {
-            Some(Err(e)) => Err(Error::from(e)),
-            _ => Ok(this.outputs(&state, slot)),
-        };
+        let outputs = result.map(|()| this.outputs(&state, slot));
         if let Stage::InFlight(slot) = std::mem::replace(&mut this.stage, Stage::Finished) {
             state.release_slot(slot);
         }

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
 /// Default number of pooled slots per model for `run_async`.
 pub(crate) const DEFAULT_SLOTS: usize = 4;
@@ -728,4 +728,21 @@ pub(crate) fn take_result(st: &mut SlotState) -> Option<std::result::Result<(), 
         st.phase = Phase::Idle;
     }
     st.result.take()
+}
+
+/// Poll a slot for completion: the request's result once done (registering the waker while in
+/// flight). Shared by the binding's futures and `run_async`.
+pub(crate) fn poll_slot(slot: &Slot, cx: &mut Context<'_>) -> Poll<Result<()>> {
+    let mut st = slot.state.lock();
+    if st.phase.in_flight() {
+        match &st.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.waker = Some(cx.waker().clone()),
+        }
+        return Poll::Pending;
+    }
+    Poll::Ready(match take_result(&mut st) {
+        Some(result) => result.map_err(Error::from),
+        None => Ok(()),
+    })
 }
